@@ -1,0 +1,218 @@
+//! In-memory tables: a column list and rows of nullable text values, in storage order.
+
+use crate::schema::{self, TableSchema};
+
+/// One field: `None` is SQL NULL, `Some("")` is the empty string (distinct in storage; both
+/// count as "unset" when attributes are resolved).
+pub type Value = Option<String>;
+
+/// One row, with one field per column of its [`Table`], in the table's column order.
+pub type Row = Vec<Value>;
+
+/// Whether a row with this `disable` value is enabled, with xCAT's exact predicate:
+/// `disable IS NULL OR disable IN ('0','no','NO','No','nO')`. The empty string **disables**.
+///
+/// ```
+/// use xcattab::table::is_enabled_value;
+/// assert!(is_enabled_value(None));
+/// assert!(is_enabled_value(Some("nO")));
+/// assert!(!is_enabled_value(Some("")));
+/// assert!(!is_enabled_value(Some("false")));
+/// ```
+pub fn is_enabled_value(disable: Option<&str>) -> bool {
+    matches!(disable, None | Some("0" | "no" | "NO" | "No" | "nO"))
+}
+
+/// A table: its name, its columns and its rows in storage order (the order `tabdump` prints).
+///
+/// The columns are the schema's columns in schema order, followed by any column found in the
+/// store that the schema does not know (kept untouched, never dropped). A table the schema does
+/// not know keeps the columns it was read with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    name: String,
+    columns: Vec<String>,
+    rows: Vec<Row>,
+    disable_col: Option<usize>,
+}
+
+impl Table {
+    /// An empty table with the schema's columns (no columns if the schema does not know it).
+    ///
+    /// ```
+    /// let t = xcattab::Table::new("site");
+    /// assert_eq!(t.columns(), ["key", "value", "comments", "disable"]);
+    /// ```
+    pub fn new(name: &str) -> Self {
+        let columns = schema::table(name)
+            .map(|s| s.columns.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        Self::with_columns(name, columns)
+    }
+
+    /// An empty table with exactly these columns.
+    pub fn with_columns(name: &str, columns: Vec<String>) -> Self {
+        let disable_col = columns.iter().position(|c| c == "disable");
+        Table {
+            name: name.to_string(),
+            columns,
+            rows: Vec::new(),
+            disable_col,
+        }
+    }
+
+    /// The schema columns in schema order, then `extra` columns that the schema lacks.
+    pub fn with_schema_and_extra(name: &str, extra: &[String]) -> Self {
+        let mut t = Self::new(name);
+        for c in extra {
+            if !t.columns.iter().any(|x| x == c) {
+                t.columns.push(c.clone());
+            }
+        }
+        t.disable_col = t.columns.iter().position(|c| c == "disable");
+        t
+    }
+
+    /// The table name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The schema entry of this table, if the schema knows it.
+    pub fn schema(&self) -> Option<&'static TableSchema> {
+        schema::table(&self.name)
+    }
+
+    /// The columns, in order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The rows, in storage order.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Position of a column.
+    pub fn column_index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+
+    /// Positions of the key columns: the schema's keys, or the first column for tables the
+    /// schema does not know.
+    pub fn key_indices(&self) -> Vec<usize> {
+        match self.schema() {
+            Some(s) => s.keys.iter().filter_map(|k| self.column_index(k)).collect(),
+            None if !self.columns.is_empty() => vec![0],
+            None => Vec::new(),
+        }
+    }
+
+    /// The key of a row as text values (NULL key fields read as the empty string, as xCAT
+    /// stores them).
+    pub fn row_key<'a>(&self, row: &'a Row) -> Vec<&'a str> {
+        self.key_indices()
+            .into_iter()
+            .map(|i| row.get(i).and_then(|v| v.as_deref()).unwrap_or(""))
+            .collect()
+    }
+
+    /// Appends a row; it is padded with NULLs or truncated to the number of columns.
+    pub fn push_row(&mut self, mut row: Row) {
+        row.resize(self.columns.len(), None);
+        self.rows.push(row);
+    }
+
+    /// Mutable access to one row.
+    pub fn row_mut(&mut self, index: usize) -> Option<&mut Row> {
+        self.rows.get_mut(index)
+    }
+
+    /// Removes the row at `index`, keeping the order of the others.
+    pub fn remove_row(&mut self, index: usize) -> Row {
+        self.rows.remove(index)
+    }
+
+    /// Removes every row.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+    }
+
+    /// The raw value of `column` in row `index`.
+    pub fn value(&self, index: usize, column: usize) -> Option<&str> {
+        self.rows.get(index)?.get(column)?.as_deref()
+    }
+
+    /// Whether row `index` is enabled (see [`is_enabled_value`]).
+    pub fn is_row_enabled(&self, index: usize) -> bool {
+        match self.disable_col {
+            Some(c) => is_enabled_value(self.value(index, c)),
+            None => true,
+        }
+    }
+
+    /// Whether a row of this table is enabled.
+    pub fn row_enabled(&self, row: &Row) -> bool {
+        match self.disable_col {
+            Some(c) => is_enabled_value(row.get(c).and_then(|v| v.as_deref())),
+            None => true,
+        }
+    }
+
+    /// The index of the first row whose key equals `key` (all key columns, in key order).
+    pub fn find(&self, key: &[&str]) -> Option<usize> {
+        let idx = self.key_indices();
+        if idx.len() != key.len() {
+            return None;
+        }
+        self.rows.iter().position(|r| {
+            idx.iter()
+                .zip(key)
+                .all(|(&i, k)| r.get(i).and_then(|v| v.as_deref()).unwrap_or("") == *k)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disable_predicate_is_exact() {
+        for v in ["0", "no", "NO", "No", "nO"] {
+            assert!(is_enabled_value(Some(v)), "{v}");
+        }
+        for v in ["", "1", "yes", "false", "off", "n", " no", "no "] {
+            assert!(!is_enabled_value(Some(v)), "{v:?}");
+        }
+        assert!(is_enabled_value(None));
+    }
+
+    #[test]
+    fn extra_columns_are_kept_after_schema_columns() {
+        let t = Table::with_schema_and_extra("site", &["zzz".into(), "value".into()]);
+        assert_eq!(t.columns(), ["key", "value", "comments", "disable", "zzz"]);
+    }
+
+    #[test]
+    fn find_by_composite_key() {
+        let mut t = Table::new("networks");
+        let mut r = vec![None; t.columns().len()];
+        r[1] = Some("10.0.0.0".into());
+        r[2] = Some("255.0.0.0".into());
+        t.push_row(r);
+        assert_eq!(t.find(&["10.0.0.0", "255.0.0.0"]), Some(0));
+        assert_eq!(t.find(&["10.0.0.0"]), None);
+        assert!(t.is_row_enabled(0));
+    }
+}
