@@ -66,11 +66,15 @@ mod tests {
     }
 
     #[test]
-    fn every_table_ends_with_comments_disable() {
-        for t in tables() {
-            let n = t.columns.len();
-            assert_eq!(&t.columns[n - 2..], &["comments", "disable"], "{}", t.name);
-        }
+    fn tables_end_with_comments_disable_except_two() {
+        // Schema.pm has two exceptions: taskstate has no comments, zvm adds columns after
+        // disable. Everything else ends in comments,disable.
+        let odd: Vec<&str> = tables()
+            .iter()
+            .filter(|t| !t.columns.ends_with(&["comments", "disable"]))
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(odd, ["taskstate", "zvm"]);
     }
 
     #[test]
