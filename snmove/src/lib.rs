@@ -1,4 +1,8 @@
 //! # snmove — move xCAT compute nodes to their backup service node
 //!
-//! Not implemented yet: this crate is filled by the snmove issue. It exposes nothing so that
-//! nothing can pretend to work.
+//! Work in progress (issue 4): the pure building blocks of a move are here — subnet and
+//! address handling ([`net`]) and the attribute rewrite rules ([`rewrite`]). Planning, applying,
+//! undo and the command arrive with the snmove issue.
+
+pub mod net;
+pub mod rewrite;

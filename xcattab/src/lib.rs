@@ -11,9 +11,19 @@
 //! * [`store`]: where the tables live (a tabdump CSV directory, named like xCAT's `cfgloc`),
 //!   with batched node-level writes that are atomic across tables and a writer lock.
 
+pub mod batch;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod csv;
+pub mod database;
+pub mod filter;
 pub mod regexval;
+pub mod resolve;
 pub mod schema;
+pub mod store;
 pub mod table;
 
+pub use batch::{Batch, Expect, Op};
+pub use database::Database;
+pub use store::{Store, StoreError, StoreSpec};
 pub use table::{Row, Table, Value};

@@ -143,6 +143,11 @@ impl Table {
         self.rows.remove(index)
     }
 
+    /// Keeps only the rows for which `keep` returns true, in order.
+    pub fn retain_rows(&mut self, keep: impl FnMut(&Row) -> bool) {
+        self.rows.retain(keep);
+    }
+
     /// Removes every row.
     pub fn clear(&mut self) {
         self.rows.clear();

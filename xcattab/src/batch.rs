@@ -1,0 +1,500 @@
+//! Batched writes: node-level upserts (xCAT's `setNodeAttribs`), row deletes, row and table
+//! replacement, and expectations checked at commit time. A [`Batch`] is applied by a store in
+//! one atomic commit: every table it touches is either entirely old or entirely new.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::database::Database;
+use crate::table::{Row, Table, Value};
+
+/// One write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Upsert the row keyed exactly `key` (no notion of groups): update the given columns if
+    /// the row exists, otherwise insert a new row at the end holding the key and the given
+    /// columns — unless every given value is NULL or empty, in which case nothing is inserted.
+    Set {
+        /// Table name.
+        table: String,
+        /// Key values, in the table's key-column order.
+        key: Vec<String>,
+        /// Columns and their new values.
+        values: Vec<(String, Value)>,
+    },
+    /// Delete the first row keyed `key` (nothing if there is none).
+    Delete {
+        /// Table name.
+        table: String,
+        /// Key values.
+        key: Vec<String>,
+    },
+    /// Make the row keyed `key` exactly `row` (all columns, in table column order): replace it
+    /// in place if it exists, else append it. Used to restore journals.
+    Put {
+        /// Table name.
+        table: String,
+        /// Key values.
+        key: Vec<String>,
+        /// The whole row.
+        row: Row,
+    },
+    /// Replace the whole table (tabrestore).
+    Replace(Table),
+}
+
+/// A condition checked under the store's lock before anything is written: the first row keyed
+/// `key` must be exactly `row` (`None`: no such row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    /// Table name.
+    pub table: String,
+    /// Key values.
+    pub key: Vec<String>,
+    /// The expected row, all columns in the table's column order.
+    pub row: Option<Row>,
+}
+
+/// A set of writes committed together.
+///
+/// ```
+/// use xcattab::{Batch, Database, Table};
+/// let mut db = Database::new();
+/// db.insert(Table::new("noderes"));
+/// let mut batch = Batch::new();
+/// batch.set("noderes", "cn1", [("servicenode", "sn2,sn1"), ("xcatmaster", "10.1.0.2")]);
+/// let changed = batch.apply(&mut db).unwrap();
+/// assert_eq!(changed.into_iter().collect::<Vec<_>>(), ["noderes"]);
+/// assert_eq!(xcattab::csv::dump(db.table("noderes").unwrap()).lines().nth(1).unwrap(),
+///            r#""cn1","sn2,sn1",,,,,,,,,,,"10.1.0.2",,,,,,,,,"#);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// The writes, applied in order.
+    pub ops: Vec<Op>,
+    /// Conditions checked before any write.
+    pub expects: Vec<Expect>,
+    /// Whole tables that must be exactly as given before any write (for read-modify-write of a
+    /// whole table, such as `tabrestore -a`).
+    pub expect_tables: Vec<Table>,
+}
+
+/// Why a batch could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    /// A row changed since it was read.
+    #[error("table {table}: the row keyed '{}' changed since it was read (another writer?)", key.join("', '"))]
+    Conflict {
+        /// Table name.
+        table: String,
+        /// Key of the row.
+        key: Vec<String>,
+    },
+    /// A whole table changed since it was read.
+    #[error("table {table} changed since it was read (another writer?); nothing was written")]
+    TableChanged {
+        /// Table name.
+        table: String,
+    },
+    /// A column is not part of the table.
+    #[error("table {table} has no column '{column}'")]
+    NoSuchColumn {
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+    },
+    /// A key with the wrong number of values.
+    #[error("table {table} is keyed by {expected} column(s), but {got} key value(s) were given")]
+    KeyArity {
+        /// Table name.
+        table: String,
+        /// Number of key columns.
+        expected: usize,
+        /// Number given.
+        got: usize,
+    },
+    /// A whole row with the wrong number of fields.
+    #[error("table {table} has {expected} columns, but a row of {got} fields was given")]
+    RowWidth {
+        /// Table name.
+        table: String,
+        /// Number of columns.
+        expected: usize,
+        /// Number given.
+        got: usize,
+    },
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Adds a node-level upsert of `table` keyed `key` (see [`Op::Set`]).
+    pub fn set<'a>(
+        &mut self,
+        table: &str,
+        key: &str,
+        values: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> &mut Self {
+        self.ops.push(Op::Set {
+            table: table.to_string(),
+            key: vec![key.to_string()],
+            values: values
+                .into_iter()
+                .map(|(c, v)| (c.to_string(), Some(v.to_string())))
+                .collect(),
+        });
+        self
+    }
+
+    /// Adds any write.
+    pub fn push(&mut self, op: Op) -> &mut Self {
+        self.ops.push(op);
+        self
+    }
+
+    /// Adds a condition checked before anything is written.
+    pub fn expect(&mut self, expect: Expect) -> &mut Self {
+        self.expects.push(expect);
+        self
+    }
+
+    /// Names of the tables the batch reads or writes.
+    pub fn tables(&self) -> BTreeSet<String> {
+        let mut t: BTreeSet<String> = self.expects.iter().map(|e| e.table.clone()).collect();
+        t.extend(self.expect_tables.iter().map(|t| t.name().to_string()));
+        for op in &self.ops {
+            t.insert(
+                match op {
+                    Op::Set { table, .. } | Op::Delete { table, .. } | Op::Put { table, .. } => {
+                        table.as_str()
+                    }
+                    Op::Replace(t) => t.name(),
+                }
+                .to_string(),
+            );
+        }
+        t
+    }
+
+    /// Checks the expectations, then applies the writes to `db` (tables not loaded are created
+    /// empty). Returns the names of the tables whose content actually changed. On error `db`
+    /// may be partly modified: stores apply batches to a scratch copy.
+    ///
+    /// Rows are found through a hash index built once per table, so a batch of N writes costs
+    /// O(rows + N), whatever N is.
+    pub fn apply(&self, db: &mut Database) -> Result<BTreeSet<String>, BatchError> {
+        for want in &self.expect_tables {
+            if db.table_mut(want.name()) != want {
+                return Err(BatchError::TableChanged {
+                    table: want.name().to_string(),
+                });
+            }
+        }
+        let mut state: HashMap<String, TableState> = HashMap::new();
+        for e in &self.expects {
+            let t = db.table_mut(&e.table);
+            let st = state_for(&mut state, t);
+            st.check_arity(t, e.key.len())?;
+            let current = st.find(&e.key).map(|i| &t.rows()[i]);
+            if current != e.row.as_ref() {
+                return Err(BatchError::Conflict {
+                    table: e.table.clone(),
+                    key: e.key.clone(),
+                });
+            }
+        }
+        let mut changed = BTreeSet::new();
+        for op in &self.ops {
+            let (name, did) = match op {
+                Op::Set { table, key, values } => {
+                    let t = db.table_mut(table);
+                    let st = state_for(&mut state, t);
+                    (table.as_str(), st.set(t, key, values)?)
+                }
+                Op::Delete { table, key } => {
+                    let t = db.table_mut(table);
+                    let st = state_for(&mut state, t);
+                    (table.as_str(), st.delete(t, key)?)
+                }
+                Op::Put { table, key, row } => {
+                    let t = db.table_mut(table);
+                    let st = state_for(&mut state, t);
+                    (table.as_str(), st.put(t, key, row)?)
+                }
+                Op::Replace(new) => {
+                    // Finish pending deletes of the old content first, then start afresh.
+                    if let Some(st) = state.remove(new.name()) {
+                        st.finish(db.table_mut(new.name()));
+                    }
+                    let t = db.table_mut(new.name());
+                    let did = t != new;
+                    if did {
+                        *t = new.clone();
+                    }
+                    (new.name(), did)
+                }
+            };
+            if did {
+                changed.insert(name.to_string());
+            }
+        }
+        for (name, st) in state {
+            st.finish(db.table_mut(&name));
+        }
+        Ok(changed)
+    }
+}
+
+/// A hash index over one table's rows while a batch is applied; deleted rows are tombstoned and
+/// removed in one pass at the end so indices stay valid.
+struct TableState {
+    keycols: Vec<usize>,
+    index: HashMap<String, usize>,
+    deleted: Vec<bool>,
+    any_deleted: bool,
+}
+
+fn index_key<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> String {
+    let mut k = String::new();
+    for (i, p) in parts.into_iter().enumerate() {
+        if i > 0 {
+            k.push('\0');
+        }
+        k.push_str(p.as_ref());
+    }
+    k
+}
+
+fn state_for<'a>(state: &'a mut HashMap<String, TableState>, t: &Table) -> &'a mut TableState {
+    state.entry(t.name().to_string()).or_insert_with(|| {
+        let keycols = t.key_indices();
+        let mut index = HashMap::with_capacity(t.len());
+        for (i, row) in t.rows().iter().enumerate() {
+            let k = index_key(
+                keycols
+                    .iter()
+                    .map(|&c| row.get(c).and_then(|v| v.as_deref()).unwrap_or("")),
+            );
+            index.entry(k).or_insert(i);
+        }
+        TableState {
+            keycols,
+            index,
+            deleted: vec![false; t.len()],
+            any_deleted: false,
+        }
+    })
+}
+
+impl TableState {
+    fn check_arity(&self, t: &Table, got: usize) -> Result<(), BatchError> {
+        if self.keycols.len() != got {
+            return Err(BatchError::KeyArity {
+                table: t.name().to_string(),
+                expected: self.keycols.len(),
+                got,
+            });
+        }
+        Ok(())
+    }
+
+    fn find(&self, key: &[String]) -> Option<usize> {
+        self.index.get(&index_key(key)).copied()
+    }
+
+    fn append(&mut self, t: &mut Table, key: &[String], row: Row) {
+        self.index.insert(index_key(key), t.len());
+        t.push_row(row);
+        self.deleted.push(false);
+    }
+
+    fn delete(&mut self, t: &Table, key: &[String]) -> Result<bool, BatchError> {
+        self.check_arity(t, key.len())?;
+        match self.index.remove(&index_key(key)) {
+            Some(i) => {
+                self.deleted[i] = true;
+                self.any_deleted = true;
+                // A later row with the same key (duplicates in a hand-edited file) becomes the
+                // first one.
+                let k = index_key(key);
+                if let Some(j) = (i + 1..t.len()).find(|&j| {
+                    !self.deleted[j] && index_key(self.keycols.iter().map(|&c| t.value(j, c).unwrap_or(""))) == k
+                }) {
+                    self.index.insert(k, j);
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn put(&mut self, t: &mut Table, key: &[String], row: &Row) -> Result<bool, BatchError> {
+        if row.len() != t.columns().len() {
+            return Err(BatchError::RowWidth {
+                table: t.name().to_string(),
+                expected: t.columns().len(),
+                got: row.len(),
+            });
+        }
+        self.check_arity(t, key.len())?;
+        match self.find(key).and_then(|i| t.row_mut(i)) {
+            Some(r) => {
+                let did = r != row;
+                r.clone_from(row);
+                Ok(did)
+            }
+            None => {
+                self.append(t, key, row.clone());
+                Ok(true)
+            }
+        }
+    }
+
+    fn set(&mut self, t: &mut Table, key: &[String], values: &[(String, Value)]) -> Result<bool, BatchError> {
+        self.check_arity(t, key.len())?;
+        let mut cols = Vec::with_capacity(values.len());
+        for (c, v) in values {
+            let i = t.column_index(c).ok_or_else(|| BatchError::NoSuchColumn {
+                table: t.name().to_string(),
+                column: c.clone(),
+            })?;
+            cols.push((i, v));
+        }
+        match self.find(key).and_then(|i| t.row_mut(i)) {
+            Some(row) => {
+                let mut did = false;
+                for (i, v) in cols {
+                    if &row[i] != v {
+                        row[i].clone_from(v);
+                        did = true;
+                    }
+                }
+                Ok(did)
+            }
+            None => {
+                if cols.iter().all(|(_, v)| v.as_deref().unwrap_or("").is_empty()) {
+                    return Ok(false);
+                }
+                let mut row: Row = vec![None; t.columns().len()];
+                for (&ki, k) in self.keycols.iter().zip(key) {
+                    row[ki] = Some(k.clone());
+                }
+                for (i, v) in cols {
+                    row[i].clone_from(v);
+                }
+                self.append(t, key, row);
+                Ok(true)
+            }
+        }
+    }
+
+    fn finish(self, t: &mut Table) {
+        if self.any_deleted {
+            let mut i = 0;
+            t.retain_rows(|_| {
+                let keep = !self.deleted.get(i).copied().unwrap_or(false);
+                i += 1;
+                keep
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noderes() -> Database {
+        let mut db = Database::new();
+        let mut t = Table::new("noderes");
+        let mut r = vec![None; t.columns().len()];
+        r[0] = Some("cn1".into());
+        r[1] = Some("sn1,sn2".into());
+        t.push_row(r);
+        db.insert(t);
+        db
+    }
+
+    #[test]
+    fn update_keeps_position_and_other_columns() {
+        let mut db = noderes();
+        let mut b = Batch::new();
+        b.set("noderes", "cn1", [("xcatmaster", "sn2-c")]);
+        assert_eq!(b.apply(&mut db).unwrap().len(), 1);
+        let t = db.table("noderes").unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.value(0, 1), Some("sn1,sn2"));
+        assert_eq!(t.value(0, 12), Some("sn2-c"));
+    }
+
+    #[test]
+    fn insert_of_only_blanks_creates_nothing() {
+        let mut db = noderes();
+        let mut b = Batch::new();
+        b.set("noderes", "cn2", [("xcatmaster", "")]);
+        assert!(b.apply(&mut db).unwrap().is_empty());
+        assert_eq!(db.table("noderes").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn unchanged_values_do_not_mark_the_table() {
+        let mut db = noderes();
+        let mut b = Batch::new();
+        b.set("noderes", "cn1", [("servicenode", "sn1,sn2")]);
+        assert!(b.apply(&mut db).unwrap().is_empty());
+    }
+
+    #[test]
+    fn expectation_mismatch_is_a_conflict() {
+        let mut db = noderes();
+        let mut b = Batch::new();
+        b.expect(Expect {
+            table: "noderes".into(),
+            key: vec!["cn1".into()],
+            row: None,
+        });
+        b.set("noderes", "cn1", [("xcatmaster", "x")]);
+        assert!(matches!(b.apply(&mut db), Err(BatchError::Conflict { .. })));
+    }
+
+    #[test]
+    fn unknown_column_is_an_error() {
+        let mut db = noderes();
+        let mut b = Batch::new();
+        b.set("noderes", "cn1", [("conserver", "sn2")]);
+        assert_eq!(
+            b.apply(&mut db).unwrap_err().to_string(),
+            "table noderes has no column 'conserver'"
+        );
+    }
+
+    #[test]
+    fn delete_and_put_restore_rows() {
+        let mut db = noderes();
+        let before = db.clone();
+        let mut b = Batch::new();
+        b.set("noderes", "cn9", [("servicenode", "sn3")]);
+        b.set("noderes", "cn1", [("servicenode", "sn2,sn1")]);
+        b.apply(&mut db).unwrap();
+        let mut undo = Batch::new();
+        undo.push(Op::Delete {
+            table: "noderes".into(),
+            key: vec!["cn9".into()],
+        });
+        undo.push(Op::Put {
+            table: "noderes".into(),
+            key: vec!["cn1".into()],
+            row: before.table("noderes").unwrap().rows()[0].clone(),
+        });
+        undo.apply(&mut db).unwrap();
+        assert_eq!(db, before);
+    }
+}

@@ -1,0 +1,375 @@
+//! Attribute resolution exactly as xCAT's `getNodeAttribs` reads a node's attributes.
+//!
+//! For node `N`, table `T` (not `nodelist`) and a column `C`:
+//! 1. `T`'s enabled row keyed exactly `N` gives `C` if its value is set — NULL, `''` (and, as
+//!    Perl's `/^$/` has it, a lone `"\n"`) count as unset;
+//! 2. otherwise the groups of `N` (its enabled `nodelist.groups`, split on `,`, no trimming)
+//!    are walked in order and the first enabled group row with a set `C` gives it — each column
+//!    independently, no recursion into groups of groups, dynamic groups never consulted;
+//! 3. columns named in `site.hierarchicalattrs` (`attr[:delimiter]`) instead concatenate the
+//!    values of the node row and of every group row in order, de-duplicated;
+//! 4. the value is then computed for `N` ([`crate::regexval`]); an empty result is unset (and
+//!    no later group is consulted).
+//!
+//! `nodelist` never inherits. Raw reads (dump views) use [`Table`] directly.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::database::Database;
+use crate::regexval::{self, RegexValueError, ValueTemplate};
+use crate::table::Table;
+
+/// Why an attribute could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The table is not part of the snapshot.
+    #[error("table {table} was not loaded")]
+    NotLoaded {
+        /// Table name.
+        table: String,
+    },
+    /// The table is not keyed by node.
+    #[error("table {table} is not keyed by node names")]
+    NotNodeKeyed {
+        /// Table name.
+        table: String,
+    },
+    /// The table has no such column.
+    #[error("table {table} has no column '{column}'")]
+    NoSuchColumn {
+        /// Table name.
+        table: String,
+        /// Column.
+        column: String,
+    },
+    /// A computed value could not be evaluated for the node.
+    #[error("{table}.{column} for node {node}: value {raw:?} (from row '{row}'): {source}")]
+    Computed {
+        /// Table name.
+        table: String,
+        /// Column.
+        column: String,
+        /// Node.
+        node: String,
+        /// Key of the row the value came from.
+        row: String,
+        /// The raw value.
+        raw: String,
+        /// What went wrong.
+        source: RegexValueError,
+    },
+}
+
+/// One resolved attribute and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved<'db> {
+    /// The effective value (`None`: unset).
+    pub value: Option<String>,
+    /// The raw stored value it was computed from.
+    pub raw: Option<&'db str>,
+    /// The key of the row that provided it: the node itself or one of its groups (for a
+    /// hierarchical attribute, the first contributing row).
+    pub from: Option<&'db str>,
+}
+
+struct TableIndex<'db> {
+    /// First enabled row of each key.
+    rows: HashMap<&'db str, usize>,
+    /// Parsed computed values of this table, by raw text.
+    templates: HashMap<&'db str, Result<ValueTemplate, RegexValueError>>,
+}
+
+/// Resolves node attributes over a [`Database`] snapshot. Cheap to create; per-table indexes are
+/// built on first use. `Sync`, so many threads may resolve at once.
+///
+/// ```
+/// use xcattab::{csv, resolve::Resolver, Database};
+/// let mut db = Database::new();
+/// db.insert(csv::table_from_csv("nodelist", "#node,groups,status,statustime,appstatus,appstatustime,primarysn,hidden,updatestatus,updatestatustime,zonename,comments,disable\n\"cn7\",\"rack1,compute\",,,,,,,,,,,\n").unwrap());
+/// db.insert(csv::table_from_csv("noderes", "#node,servicenode,xcatmaster\n\"rack1\",\"sn1,sn2\",\"sn1-c\"\n\"compute\",\"x\",\"|cn(\\d+)|10.0.0.($1+100)|\"\n").unwrap());
+/// let r = Resolver::new(&db);
+/// assert_eq!(r.attr("cn7", "noderes", "servicenode").unwrap().as_deref(), Some("sn1,sn2"));
+/// assert_eq!(r.attr("cn7", "noderes", "xcatmaster").unwrap().as_deref(), Some("sn1-c"));
+/// assert_eq!(r.attr("cn7", "noderes", "netboot").unwrap(), None);
+/// ```
+pub struct Resolver<'db> {
+    db: &'db Database,
+    groups: HashMap<&'db str, &'db str>,
+    node_order: Vec<&'db str>,
+    hierarchical: HashMap<String, String>,
+    indexes: HashMap<&'db str, OnceLock<Option<TableIndex<'db>>>>,
+}
+
+/// Whether xCAT treats a stored value as "not set" (`/^$/` in Perl: empty, or a lone newline).
+pub fn is_unset(v: Option<&str>) -> bool {
+    matches!(v, None | Some("" | "\n"))
+}
+
+impl<'db> Resolver<'db> {
+    /// Prepares resolution over `db` (which should hold `nodelist`, `site` when
+    /// `hierarchicalattrs` matters, and the tables to resolve).
+    pub fn new(db: &'db Database) -> Self {
+        let mut groups = HashMap::new();
+        let mut node_order = Vec::new();
+        if let Some(nl) = db.table("nodelist") {
+            let (nc, gc) = (nl.column_index("node"), nl.column_index("groups"));
+            if let Some(nc) = nc {
+                for (i, row) in nl.rows().iter().enumerate() {
+                    if !nl.is_row_enabled(i) {
+                        continue;
+                    }
+                    let Some(node) = row[nc].as_deref() else { continue };
+                    if groups.contains_key(node) {
+                        continue;
+                    }
+                    node_order.push(node);
+                    let g = gc.and_then(|c| row[c].as_deref()).unwrap_or("");
+                    groups.insert(node, g);
+                }
+            }
+        }
+        let hierarchical = site_value(db, "hierarchicalattrs")
+            .map(parse_hierarchical)
+            .unwrap_or_default();
+        let indexes = db.names().map(|n| (n, OnceLock::new())).collect();
+        Resolver {
+            db,
+            groups,
+            node_order,
+            hierarchical,
+            indexes,
+        }
+    }
+
+    /// The snapshot.
+    pub fn database(&self) -> &'db Database {
+        self.db
+    }
+
+    /// The nodes: keys of enabled `nodelist` rows, in table order, first occurrence only.
+    pub fn nodes(&self) -> &[&'db str] {
+        &self.node_order
+    }
+
+    /// Whether `name` has an enabled `nodelist` row.
+    pub fn is_node(&self, name: &str) -> bool {
+        self.groups.contains_key(name)
+    }
+
+    /// The groups of a node, in priority order (empty items kept, as xCAT splits).
+    pub fn groups(&self, node: &str) -> impl Iterator<Item = &'db str> + '_ {
+        let g = self.groups.get(node).copied().unwrap_or("");
+        g.split(',').filter(move |_| !g.is_empty())
+    }
+
+    /// The raw value of an enabled `site` row.
+    pub fn site(&self, key: &str) -> Option<&'db str> {
+        site_value(self.db, key)
+    }
+
+    fn index(&self, table: &str) -> Result<(&'db Table, &TableIndex<'db>), ResolveError> {
+        let t = self.db.table(table).ok_or_else(|| ResolveError::NotLoaded {
+            table: table.to_string(),
+        })?;
+        let cell = self.indexes.get(table).ok_or_else(|| ResolveError::NotLoaded {
+            table: table.to_string(),
+        })?;
+        match cell.get_or_init(|| build_index(t)) {
+            Some(ix) => Ok((t, ix)),
+            None => Err(ResolveError::NotNodeKeyed {
+                table: table.to_string(),
+            }),
+        }
+    }
+
+    /// One resolved attribute.
+    pub fn attr(&self, node: &str, table: &str, column: &str) -> Result<Option<String>, ResolveError> {
+        Ok(self.attr_from(node, table, column)?.value)
+    }
+
+    /// Several attributes of one table, in the order asked.
+    pub fn attrs(&self, node: &str, table: &str, columns: &[&str]) -> Result<Vec<Option<String>>, ResolveError> {
+        columns.iter().map(|c| self.attr(node, table, c)).collect()
+    }
+
+    /// One resolved attribute with its provenance.
+    pub fn attr_from(&self, node: &str, table: &str, column: &str) -> Result<Resolved<'db>, ResolveError> {
+        let (t, ix) = self.index(table)?;
+        let col = t.column_index(column).ok_or_else(|| ResolveError::NoSuchColumn {
+            table: table.to_string(),
+            column: column.to_string(),
+        })?;
+        let get = |key: &str| -> Option<&'db str> {
+            let &r = ix.rows.get(key)?;
+            let v = t.rows()[r][col].as_deref();
+            if is_unset(v) {
+                None
+            } else {
+                v
+            }
+        };
+        let inherit = table != "nodelist";
+        let (raw, from, owned) = if let Some(delim) = self.hierarchical.get(column).filter(|_| inherit) {
+            let mut parts: Vec<&'db str> = Vec::new();
+            let mut from = None;
+            let mut visit = |key: &str| {
+                if let Some(v) = get(key) {
+                    from.get_or_insert(ix_key(ix, key));
+                    parts.push(v);
+                }
+            };
+            visit(node);
+            for g in self.groups(node) {
+                visit(g);
+            }
+            if parts.is_empty() {
+                (None, None, None)
+            } else {
+                (None, from.flatten(), Some(join_hierarchical(&parts, delim)))
+            }
+        } else {
+            let mut found = get(node).map(|v| (v, ix_key(ix, node)));
+            if found.is_none() && inherit {
+                found = self.groups(node).find_map(|g| get(g).map(|v| (v, ix_key(ix, g))));
+            }
+            match found {
+                Some((v, k)) => (Some(v), k, None),
+                None => (None, None, None),
+            }
+        };
+        let text: &str = match (&owned, raw) {
+            (Some(s), _) => s.as_str(),
+            (None, Some(r)) => r,
+            (None, None) => {
+                return Ok(Resolved {
+                    value: None,
+                    raw: None,
+                    from: None,
+                })
+            }
+        };
+        let value = if !regexval::is_computed(text) {
+            Some(text.to_string())
+        } else {
+            let err = |source| ResolveError::Computed {
+                table: table.to_string(),
+                column: column.to_string(),
+                node: node.to_string(),
+                row: from.unwrap_or("").to_string(),
+                raw: text.to_string(),
+                source,
+            };
+            let applied = match ix.templates.get(text) {
+                Some(Ok(tpl)) => tpl.apply(node),
+                // A value that failed to parse fails again, with its own error.
+                _ => ValueTemplate::parse(text).and_then(|tpl| tpl.apply(node)),
+            };
+            applied.map_err(err)?.filter(|v| !v.is_empty())
+        };
+        Ok(Resolved { value, raw, from })
+    }
+}
+
+fn ix_key<'db>(ix: &TableIndex<'db>, key: &str) -> Option<&'db str> {
+    ix.rows.get_key_value(key).map(|(k, _)| *k)
+}
+
+fn build_index(t: &Table) -> Option<TableIndex<'_>> {
+    let node_col = t
+        .schema()
+        .and_then(|s| s.node_column)
+        .or(if t.column_index("node").is_some() { Some("node") } else { None })
+        .and_then(|c| t.column_index(c))?;
+    let mut rows = HashMap::with_capacity(t.len());
+    let mut templates = HashMap::new();
+    for (i, row) in t.rows().iter().enumerate() {
+        if !t.is_row_enabled(i) {
+            continue;
+        }
+        let Some(key) = row[node_col].as_deref() else { continue };
+        rows.entry(key).or_insert(i);
+        for v in row.iter().flatten() {
+            if regexval::is_computed(v) && !templates.contains_key(v.as_str()) {
+                templates.insert(v.as_str(), ValueTemplate::parse(v));
+            }
+        }
+    }
+    Some(TableIndex {
+        rows,
+        templates,
+    })
+}
+
+fn site_value<'db>(db: &'db Database, key: &str) -> Option<&'db str> {
+    let t = db.table("site")?;
+    let (kc, vc) = (t.column_index("key")?, t.column_index("value")?);
+    t.rows()
+        .iter()
+        .enumerate()
+        .find(|(i, r)| r[kc].as_deref() == Some(key) && t.is_row_enabled(*i))
+        .and_then(|(_, r)| r[vc].as_deref())
+}
+
+/// `attr1:delim,attr2,attr3:delim2` (items trimmed, default delimiter `,`).
+fn parse_hierarchical(v: &str) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for item in v.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (attr, del) = match item.split_once(':') {
+            Some((a, d)) => (a.trim_end(), d.trim_start()),
+            None => (item, ""),
+        };
+        if !attr.is_empty() {
+            m.insert(attr.to_string(), if del.is_empty() { ",".into() } else { del.to_string() });
+        }
+    }
+    m
+}
+
+/// Concatenates with `delim`, splits, drops trailing empty items (Perl `split`), de-duplicates
+/// keeping first occurrences, joins.
+fn join_hierarchical(parts: &[&str], delim: &str) -> String {
+    let all = parts.join(delim);
+    let mut items: Vec<&str> = all.split(delim).collect();
+    while items.last() == Some(&"") {
+        items.pop();
+    }
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(*i));
+    items.join(delim)
+}
+
+impl std::fmt::Debug for Resolver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver")
+            .field("nodes", &self.node_order.len())
+            .field("hierarchical", &self.hierarchical)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hierarchical_join() {
+        assert_eq!(join_hierarchical(&["a,b", "b,c", "a"], ","), "a,b,c");
+        assert_eq!(join_hierarchical(&["a,,b", "c"], ","), "a,,b,c");
+        let m = parse_hierarchical(" postscripts , postbootscripts : ; ");
+        assert_eq!(m["postscripts"], ",");
+        assert_eq!(m["postbootscripts"], ";");
+    }
+
+    #[test]
+    fn unset_values() {
+        assert!(is_unset(None));
+        assert!(is_unset(Some("")));
+        assert!(is_unset(Some("\n")));
+        assert!(!is_unset(Some(" ")));
+    }
+}

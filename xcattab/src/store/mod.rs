@@ -1,0 +1,199 @@
+//! Where the tables live, and how they are read and written.
+//!
+//! A store is named the way xCAT names its database ([`StoreSpec`]): `CSV:/dir` is the
+//! embedded default (a directory as `dumpxCATdb -p /dir` writes it, see [`CsvDirStore`]);
+//! `SQLite:`, `Pg:` and `mysql:` names are understood and refused until their back ends exist.
+//!
+//! Every store offers the same guarantees through [`Store`]:
+//! * [`Store::load`] returns a consistent snapshot of the tables asked for;
+//! * [`Store::commit`] applies a [`Batch`] atomically — every table is afterwards entirely old
+//!   or entirely new, even if the process is killed at any instant — after checking the
+//!   batch's expectations under the store's writer lock, so no update is ever lost.
+
+mod csvdir;
+mod lock;
+mod spec;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use csvdir::CsvDirStore;
+pub use spec::{select_spec, Dsn, SpecSource, StoreSpec, CFGLOC};
+
+use crate::batch::{Batch, BatchError};
+use crate::csv::CsvErrors;
+use crate::database::Database;
+
+/// What went wrong with a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store name cannot be understood.
+    #[error("invalid store name {spec:?}: {reason}")]
+    BadSpec {
+        /// The offending text (never with credentials).
+        spec: String,
+        /// Why.
+        reason: String,
+    },
+    /// No `--db`, no `XCATCFG`, no cfgloc file.
+    #[error("no xCAT database configured: give --db CSV:/path/to/dir, set XCATCFG, or create {}", cfgloc.display())]
+    NoStore {
+        /// Where cfgloc was looked for.
+        cfgloc: PathBuf,
+    },
+    /// A back end that does not exist yet.
+    #[error("{spec}: the {kind} back end is not supported yet; dump the tables with `dumpxCATdb -p DIR` and use --db CSV:DIR")]
+    Unsupported {
+        /// The store (without credentials).
+        spec: String,
+        /// Back-end kind.
+        kind: &'static str,
+    },
+    /// The store's directory does not exist.
+    #[error("{}: no such directory", path.display())]
+    NoSuchDir {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A table name that cannot be a file of the store.
+    #[error("invalid table name {name:?}")]
+    BadTableName {
+        /// The name.
+        name: String,
+    },
+    /// An I/O error on a file of the store.
+    #[error("cannot {op} {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A table file that is not valid tabdump CSV.
+    #[error("{}: {errors}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// tabrestore's diagnostics.
+        errors: CsvErrors,
+    },
+    /// Another writer holds the lock.
+    #[error("{spec} is locked by another writer ({holder}); gave up after {}s", waited.as_secs())]
+    Locked {
+        /// The store.
+        spec: String,
+        /// Who holds it, as recorded in the lock file.
+        holder: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// A commit record that cannot be read.
+    #[error("{}: unreadable commit record ({reason}); inspect the directory by hand", path.display())]
+    Journal {
+        /// The record.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The batch could not be applied (nothing was written).
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+}
+
+/// The result of a commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Commit {
+    /// Tables whose content changed (only these were rewritten).
+    pub changed: BTreeSet<String>,
+}
+
+/// A place where xCAT tables are kept.
+pub trait Store: Send + Sync {
+    /// The store's name (without credentials).
+    fn spec(&self) -> &StoreSpec;
+
+    /// The tables present in the store, sorted.
+    fn list_tables(&self) -> Result<Vec<String>, StoreError>;
+
+    /// A consistent snapshot of `tables` (a table absent from the store is returned empty,
+    /// with its schema columns).
+    fn load(&self, tables: &[&str]) -> Result<Database, StoreError>;
+
+    /// Applies `batch` atomically: checks its expectations and applies its writes under the
+    /// writer lock, then makes every changed table durable in one commit.
+    fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
+}
+
+/// Default time a writer waits for another writer's lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens a store by name.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let spec = xcattab::store::StoreSpec::Csv(dir.path().into());
+/// let store = xcattab::store::open(&spec).unwrap();
+/// let db = store.load(&["site"]).unwrap();
+/// assert!(db.table("site").unwrap().is_empty());
+/// assert!(xcattab::store::open(&"SQLite:/etc/xcat".parse().unwrap()).is_err());
+/// ```
+pub fn open(spec: &StoreSpec) -> Result<Box<dyn Store>, StoreError> {
+    let unsupported = |kind| {
+        Err(StoreError::Unsupported {
+            spec: spec.to_string(),
+            kind,
+        })
+    };
+    match spec {
+        StoreSpec::Csv(dir) => Ok(Box::new(CsvDirStore::open(dir)?)),
+        StoreSpec::Sqlite(_) => unsupported("SQLite"),
+        StoreSpec::Pg(_) => unsupported("PostgreSQL"),
+        StoreSpec::Mysql(_) => unsupported("MySQL"),
+        StoreSpec::Db2(_) => unsupported("DB2"),
+    }
+}
+
+/// Selects (`--db`, then `XCATCFG`, then `/etc/xcat/cfgloc`) and opens the store.
+pub fn open_selected(option: Option<&str>) -> Result<(Box<dyn Store>, SpecSource), StoreError> {
+    let (spec, from) = select_spec(
+        option,
+        std::env::var("XCATCFG").ok(),
+        std::path::Path::new(CFGLOC),
+    )?;
+    Ok((open(&spec)?, from))
+}
+
+impl std::str::FromStr for StoreSpec {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StoreSpec::parse(s)
+    }
+}
+
+/// Test hook for crash-safety tests: when the environment variable `XCATTAB_CRASH_AT` names
+/// this point (`name`, or `name:N` for its N-th passage, counting from 1), the process kills
+/// itself with SIGKILL right here.
+pub(crate) fn crash_point(name: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    static TARGET: OnceLock<Option<(String, usize)>> = OnceLock::new();
+    static PASSES: AtomicUsize = AtomicUsize::new(0);
+    let target = TARGET.get_or_init(|| {
+        let v = std::env::var("XCATTAB_CRASH_AT").ok()?;
+        Some(match v.rsplit_once(':') {
+            Some((n, k)) => (n.to_string(), k.parse().unwrap_or(1)),
+            None => (v, 1),
+        })
+    });
+    if let Some((n, k)) = target {
+        if n == name && PASSES.fetch_add(1, Ordering::SeqCst) + 1 == *k {
+            // SAFETY: plain libc calls with no memory arguments.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
+    }
+}

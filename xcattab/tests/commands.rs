@@ -1,0 +1,151 @@
+//! The `tabdump` and `tabrestore` commands on a CSV directory store, run as processes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const TABDUMP: &str = env!("CARGO_BIN_EXE_tabdump");
+const TABRESTORE: &str = env!("CARGO_BIN_EXE_tabrestore");
+
+const SITE: &str = "#key,value,comments,disable
+\"master\",\"10.1.0.100\",,
+\"nameservers\",\"<xcatmaster>\",,
+\"dhcpinterfaces\",\"mn1|eth1;service|eth2\",,
+\"motd\",\"line one
+line two\",\"multi-line value\",
+\"old\",\"x\",,\"1\"
+";
+
+fn run(bin: &str, db: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
+        .arg("--db")
+        .arg(format!("CSV:{}", db.display()))
+        .args(args)
+        .env_remove("XCATCFG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn store_with_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("site.csv"), SITE).unwrap();
+    dir
+}
+
+#[test]
+fn tabdump_prints_the_table_byte_for_byte() {
+    let dir = store_with_site();
+    let o = run(TABDUMP, dir.path(), &["site"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), SITE);
+}
+
+#[test]
+fn tabdump_of_an_empty_or_absent_table_prints_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(TABDUMP, dir.path(), &["nodehm"]);
+    insta::assert_snapshot!(text(&o));
+}
+
+#[test]
+fn tabdump_filters_exclude_disabled_rows() {
+    let dir = store_with_site();
+    let o = run(TABDUMP, dir.path(), &["-w", "key!=master", "-w", "value=~%x%", "site"]);
+    insta::assert_snapshot!(text(&o));
+    let all = run(TABDUMP, dir.path(), &["-w", "key=~%", "site"]);
+    assert!(!String::from_utf8_lossy(&all.stdout).contains("\"old\""));
+}
+
+#[test]
+fn tabdump_errors() {
+    let dir = store_with_site();
+    insta::assert_snapshot!("unknown_table", text(&run(TABDUMP, dir.path(), &["nosuch"])));
+    insta::assert_snapshot!("bad_filter", text(&run(TABDUMP, dir.path(), &["-w", "key=x", "site"])));
+    insta::assert_snapshot!("bad_column", text(&run(TABDUMP, dir.path(), &["-w", "nosuch==x", "site"])));
+    insta::assert_snapshot!("n_on_site", text(&run(TABDUMP, dir.path(), &["-n", "3", "site"])));
+    let missing = run(TABDUMP, Path::new("/nonexistent/dir"), &["site"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/dir: no such directory"));
+}
+
+#[test]
+fn tabdump_lists_tables_and_writes_files() {
+    let dir = store_with_site();
+    let o = run(TABDUMP, dir.path(), &[]);
+    let list = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(list.lines().count(), 73);
+    assert!(list.lines().any(|l| l == "noderes"));
+    let out = dir.path().join("dump.csv");
+    let o = run(TABDUMP, dir.path(), &["-f", out.to_str().unwrap(), "site"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(out).unwrap(), SITE);
+}
+
+#[test]
+fn tabrestore_replaces_and_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("input");
+    std::fs::create_dir(&file).unwrap();
+    let csv = file.join("site.bak.csv");
+    std::fs::write(&csv, SITE).unwrap();
+    let o = run(TABRESTORE, dir.path(), &[csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("site.csv")).unwrap(), SITE);
+
+    let more = file.join("site.csv");
+    std::fs::write(&more, "#key,value\n\"domain\",\"cluster\"\n").unwrap();
+    let o = run(TABRESTORE, dir.path(), &["-a", more.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let after = std::fs::read_to_string(dir.path().join("site.csv")).unwrap();
+    assert_eq!(after, format!("{SITE}\"domain\",\"cluster\",,\n"));
+
+    // Appending an existing key is a DB error and changes nothing.
+    let o = run(TABRESTORE, dir.path(), &["-a", more.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(dir.path().join("site.csv")).unwrap(), after);
+}
+
+#[test]
+fn tabrestore_errors_change_nothing() {
+    let dir = store_with_site();
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    let cases = [
+        ("noheader", "site.csv", "\"master\",\"x\",,\n"),
+        ("badcolumn", "site.csv", "#key,nosuch\n\"a\",\"b\"\n"),
+        ("badquote", "site.csv", "#key,value\n\"a\"b\",\"c\"\n\"ok\",\"fine\"\nx\"y,z\n"),
+        ("unknowntable", "nosuchtable.csv", "#a,b\n\"x\",\"y\"\n"),
+    ];
+    let mut all = String::new();
+    for (name, file, body) in cases {
+        let p = bad.join(file);
+        std::fs::write(&p, body).unwrap();
+        let o = run(TABRESTORE, dir.path(), &[p.to_str().unwrap()]);
+        all.push_str(&format!("## {name}\n{}\n", text(&o)));
+        assert_ne!(o.status.code(), Some(0), "{name}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("site.csv")).unwrap(), SITE, "{name}");
+    }
+    let o = run(TABRESTORE, dir.path(), &["/nonexistent/site.csv"]);
+    all.push_str(&format!("## unreadable\n{}\n", text(&o)));
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn man_page_and_completions_come_from_the_definition() {
+    for bin in [TABDUMP, TABRESTORE] {
+        for what in ["man", "complete-bash", "complete-zsh", "complete-fish"] {
+            let o = Command::new(bin).args(["--generate", what]).output().unwrap();
+            assert!(o.status.success() && !o.stdout.is_empty(), "{bin} {what}");
+        }
+    }
+    let help = Command::new(TABDUMP).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("-w <attr<op>val>"));
+}
