@@ -4,5 +4,6 @@
 //! address handling ([`net`]) and the attribute rewrite rules ([`rewrite`]). Planning, applying,
 //! undo and the command arrive with the snmove issue.
 
+pub mod cli;
 pub mod net;
 pub mod rewrite;
