@@ -4,6 +4,10 @@
 //! address handling ([`net`]) and the attribute rewrite rules ([`rewrite`]). Planning, applying,
 //! undo and the command arrive with the snmove issue.
 
+pub mod addr;
 pub mod cli;
+pub mod journal;
 pub mod net;
+pub mod plan;
+pub mod render;
 pub mod rewrite;
