@@ -113,7 +113,12 @@ pub enum Action {
     /// A move (or a dry run of one).
     Move(MoveArgs),
     /// Undo a journal.
-    Undo(PathBuf),
+    Undo {
+        /// The journal.
+        journal: PathBuf,
+        /// `--db`.
+        db: Option<String>,
+    },
 }
 
 /// A validated move request.
@@ -143,6 +148,10 @@ pub struct MoveArgs {
     pub dry_run: bool,
     /// `--json`.
     pub json: bool,
+    /// `--db`.
+    pub db: Option<String>,
+    /// `--journal-dir`.
+    pub journal_dir: Option<PathBuf>,
 }
 
 /// A usage error: xCAT's message (printed before the usage text where xCAT does so).
@@ -215,8 +224,8 @@ pub fn validate(a: Args) -> Result<Action, UsageError> {
     if a.positional.len() > 1 {
         return Err(UsageError::TooMany);
     }
-    if let Some(j) = a.undo {
-        return Ok(Action::Undo(j));
+    if let Some(journal) = a.undo {
+        return Ok(Action::Undo { journal, db: a.db });
     }
     let noderange = a.positional.into_iter().next();
     let source = nonempty(a.source);
@@ -236,6 +245,8 @@ pub fn validate(a: Args) -> Result<Action, UsageError> {
         noretarget: a.noretarget,
         dry_run: a.dry_run,
         json: a.json,
+        db: a.db,
+        journal_dir: a.journal_dir,
     }))
 }
 

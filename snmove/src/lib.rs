@@ -6,8 +6,11 @@
 
 pub mod addr;
 pub mod cli;
+pub mod followup;
 pub mod journal;
+pub mod lock;
 pub mod net;
 pub mod plan;
 pub mod render;
+pub mod run;
 pub mod rewrite;
