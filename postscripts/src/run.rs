@@ -1,0 +1,445 @@
+//! The fan-out: a bounded pool of worker threads, one SSH session per node, results collected
+//! by the calling thread.
+
+use crate::error::{FailKind, SetupError, TransportError};
+use crate::job::NodeJob;
+use crate::report::{NodeResult, Report, Status, StepResult};
+use crate::script::{render, Builtins, Demux, Parsed, ScriptSet, Stream};
+use crate::transport::{secs, Limits, RemoteExit, Target, Transport};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// xdsh's and clush's default fanout.
+pub const DEFAULT_FANOUT: usize = 64;
+/// Default connect timeout (TCP + SSH handshake + authentication), as pdsh and ClusterShell.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default command timeout: long enough for setupntp's one-shot clock sync and a syslog
+/// restart on a loaded node, short enough that a hung node cannot hold an outage for long.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default postscripts directory.
+pub const DEFAULT_POSTSCRIPTS_DIR: &str = "/install/postscripts";
+/// Cap of the output kept per node for the gathered report (streamed output is not capped).
+pub const OUTPUT_CAP: usize = 1 << 20;
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Nodes in flight at once.
+    pub fanout: usize,
+    /// Per-node connect timeout.
+    pub connect_timeout: Duration,
+    /// Per-node command timeout.
+    pub command_timeout: Duration,
+    /// Time the client waits past the command timeout for the node's `timeout` to report.
+    pub kill_grace: Duration,
+    /// Default SSH port for nodes without one.
+    pub port: u16,
+    /// Where postscripts are read from.
+    pub postscripts_dir: PathBuf,
+    /// Whether to use the shipped `syslog`/`setupntp`.
+    pub builtins: Builtins,
+    /// Prefix of every node-side file path the steps write (empty in production).
+    pub node_root: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            fanout: DEFAULT_FANOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            kill_grace: Duration::from_secs(5),
+            port: 22,
+            postscripts_dir: PathBuf::from(DEFAULT_POSTSCRIPTS_DIR),
+            builtins: Builtins::Fallback,
+            node_root: String::new(),
+        }
+    }
+}
+
+/// Counts while the run goes on.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Nodes finished.
+    pub done: usize,
+    /// Nodes in the run.
+    pub total: usize,
+    /// Finished nodes by status.
+    pub counts: HashMap<Status, usize>,
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Nodes in flight.
+    pub in_flight: usize,
+}
+
+impl Progress {
+    /// Estimated time left (from the rate so far).
+    pub fn eta(&self) -> Option<Duration> {
+        if self.done == 0 {
+            return None;
+        }
+        let per = self.elapsed.as_secs_f64() / self.done as f64;
+        Some(Duration::from_secs_f64(
+            per * (self.total - self.done) as f64,
+        ))
+    }
+}
+
+/// Receives the events of a run. All methods have empty defaults.
+pub trait Observer: Sync {
+    /// One line of output of `node` (called from worker threads as lines arrive).
+    fn line(&self, _node: &str, _stream: Stream, _text: &str) {}
+    /// A node finished (called from the calling thread).
+    fn node_done(&self, _result: &NodeResult, _progress: &Progress) {}
+    /// A jump host could not be reached: all its nodes fail with this message (called once).
+    fn jump_failed(&self, _jump: &str, _message: &str, _nodes: usize) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+fn token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
+/// The remote command: the script comes on stdin; `timeout` (when the node has it) kills it at
+/// the command timeout, so nothing is left running on the node.
+pub fn remote_command(command_timeout: Duration, grace: Duration) -> String {
+    let t = command_timeout.as_secs().max(1);
+    let k = grace.as_secs().max(1);
+    format!(
+        "if command -v timeout >/dev/null 2>&1; then exec timeout -k {k} {t} /bin/sh -s; else exec /bin/sh -s; fi"
+    )
+}
+
+/// Raises the soft open-files limit to the hard limit (each node in flight holds a socket).
+pub fn raise_nofile_limit() {
+    // SAFETY: plain getrlimit/setrlimit on a local struct.
+    unsafe {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
+}
+
+struct NodeState<'a> {
+    node: &'a str,
+    obs: &'a dyn Observer,
+    steps: Vec<StepResult>,
+    current: Option<usize>,
+    done: bool,
+    output: String,
+    truncated: bool,
+}
+
+impl NodeState<'_> {
+    fn on(&mut self, p: Parsed) {
+        match p {
+            Parsed::Line { stream, text, .. } => {
+                self.obs.line(self.node, stream, &text);
+                if self.output.len() + text.len() < OUTPUT_CAP {
+                    self.output.push_str(&text);
+                    self.output.push('\n');
+                } else if !self.truncated {
+                    self.truncated = true;
+                    self.output.push_str("[psrun: output truncated]\n");
+                }
+            }
+            Parsed::Begin(n) => self.current = Some(n),
+            Parsed::End(n, rc) => {
+                if let Some(s) = n.checked_sub(1).and_then(|i| self.steps.get_mut(i)) {
+                    s.rc = Some(rc);
+                }
+                self.current = None;
+            }
+            Parsed::Done => self.done = true,
+        }
+    }
+}
+
+fn run_one(
+    job: &NodeJob,
+    transport: &dyn Transport,
+    opts: &RunOptions,
+    scripts: &ScriptSet,
+    token: &str,
+    command: &str,
+    obs: &dyn Observer,
+) -> (NodeResult, String, Option<TransportError>) {
+    let start = Instant::now();
+    let mut state = NodeState {
+        node: &job.name,
+        obs,
+        steps: job
+            .steps
+            .iter()
+            .map(|s| StepResult {
+                label: s.label(),
+                rc: None,
+            })
+            .collect(),
+        current: None,
+        done: false,
+        output: String::new(),
+        truncated: false,
+    };
+    let script = render(job, scripts, &opts.node_root, token);
+    let limits = Limits {
+        connect: opts.connect_timeout,
+        command: opts.command_timeout,
+        grace: opts.kill_grace,
+    };
+    let target = Target {
+        name: &job.name,
+        address: &job.address,
+        port: job.port.unwrap_or(opts.port),
+        jump: job.jump.as_ref(),
+    };
+    let res = match script {
+        Err(e) => Err(TransportError::new(FailKind::Failed, e.to_string())),
+        Ok(script) => {
+            let mut demux = Demux::new(token);
+            let r = transport.exec(
+                &target,
+                command,
+                script.as_bytes(),
+                &limits,
+                &mut |stream, data| demux.feed(stream, data, &mut |p| state.on(p)),
+            );
+            demux.finish(&mut |p| state.on(p));
+            r
+        }
+    };
+    let (status, reason, exit_status, terr) = classify(&state, res, opts);
+    let result = NodeResult {
+        name: job.name.clone(),
+        address: job.address.clone(),
+        jump: job.jump.as_ref().map(|j| j.name.clone()),
+        status,
+        reason,
+        exit_status,
+        steps: state.steps,
+        elapsed_ms: start.elapsed().as_millis() as u64,
+        output: None,
+    };
+    (result, state.output, terr)
+}
+
+fn classify(
+    st: &NodeState<'_>,
+    res: Result<RemoteExit, TransportError>,
+    opts: &RunOptions,
+) -> (Status, Option<String>, Option<i32>, Option<TransportError>) {
+    let step_label = |n: usize| {
+        st.steps
+            .get(n.wrapping_sub(1))
+            .map(|s| s.label.clone())
+            .unwrap_or_default()
+    };
+    match res {
+        Err(e) => {
+            let status = match e.kind {
+                FailKind::Unreachable => Status::Unreachable,
+                FailKind::AuthFailed => Status::AuthFailed,
+                FailKind::HostKeyRejected => Status::HostKeyRejected,
+                FailKind::TimedOut => Status::TimedOut,
+                FailKind::Failed => Status::Failed,
+            };
+            let msg = match (e.kind, st.current) {
+                (FailKind::TimedOut | FailKind::Failed, Some(n)) => {
+                    format!("{} (in step {})", e.message, step_label(n))
+                }
+                _ => e.message.clone(),
+            };
+            (status, Some(msg), None, Some(e))
+        }
+        Ok(exit) => {
+            if st.done {
+                let failed: Vec<String> = st
+                    .steps
+                    .iter()
+                    .filter(|s| s.rc != Some(0))
+                    .map(|s| match s.rc {
+                        Some(rc) => format!("{} exited {rc}", s.label),
+                        None => format!("{} did not report", s.label),
+                    })
+                    .collect();
+                if failed.is_empty() {
+                    (Status::Ok, None, Some(exit.status), None)
+                } else {
+                    (
+                        Status::Failed,
+                        Some(failed.join("; ")),
+                        Some(exit.status),
+                        None,
+                    )
+                }
+            } else if matches!(exit.status, 124 | 137) || exit.signal.is_some() {
+                let within = st
+                    .current
+                    .map(|n| format!(" in step {}", step_label(n)))
+                    .unwrap_or_default();
+                let what = match &exit.signal {
+                    Some(s) => format!("killed by SIG{s}"),
+                    None => format!(
+                        "stopped by the node's timeout after {}",
+                        secs(opts.command_timeout)
+                    ),
+                };
+                (
+                    Status::TimedOut,
+                    Some(format!("{what}{within}")),
+                    Some(exit.status),
+                    None,
+                )
+            } else if exit.status == 97 {
+                (
+                    Status::Failed,
+                    Some("cannot create a temporary directory on the node".into()),
+                    Some(97),
+                    None,
+                )
+            } else {
+                let within = st
+                    .current
+                    .map(|n| format!(" in step {}", step_label(n)))
+                    .unwrap_or_default();
+                (
+                    Status::Failed,
+                    Some(format!(
+                        "the node script stopped{within} with exit status {}",
+                        exit.status
+                    )),
+                    Some(exit.status),
+                    None,
+                )
+            }
+        }
+    }
+}
+
+/// Runs every job, at most `opts.fanout` at once, and returns the report.
+///
+/// Nothing is contacted when the input is invalid (duplicate node, bad variable name, zero
+/// fanout). Output streams to `obs` as it arrives; the report holds each distinct output once.
+pub fn run(
+    jobs: &[NodeJob],
+    transport: &dyn Transport,
+    opts: &RunOptions,
+    obs: &dyn Observer,
+) -> Result<Report, SetupError> {
+    if opts.fanout == 0 {
+        return Err(SetupError::Invalid("the fanout must be at least 1".into()));
+    }
+    let mut seen = HashSet::new();
+    for j in jobs {
+        if !seen.insert(j.name.as_str()) {
+            return Err(SetupError::DuplicateNode(j.name.clone()));
+        }
+    }
+    let scripts = ScriptSet::load(&opts.postscripts_dir, opts.builtins, jobs);
+    // validate env names once, before any node is contacted
+    for j in jobs {
+        render(
+            &NodeJob {
+                steps: Vec::new(),
+                ..j.clone()
+            },
+            &scripts,
+            &opts.node_root,
+            "x",
+        )?;
+    }
+    raise_nofile_limit();
+    let token = token();
+    let command = remote_command(opts.command_timeout, opts.kill_grace);
+    let start = Instant::now();
+    let next = AtomicUsize::new(0);
+    let workers = opts.fanout.min(jobs.len());
+    let (tx, rx) = mpsc::channel::<(NodeResult, String, Option<TransportError>)>();
+    let mut results: Vec<NodeResult> = Vec::with_capacity(jobs.len());
+    let mut outputs: Vec<String> = Vec::new();
+    let mut interned: HashMap<String, usize> = HashMap::new();
+    let mut jump_failures: std::collections::BTreeMap<String, String> = Default::default();
+    let mut progress = Progress {
+        total: jobs.len(),
+        ..Default::default()
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, scripts, token, command) = (&next, &scripts, &token, &command);
+            let spawned = std::thread::Builder::new()
+                .stack_size(512 * 1024)
+                .spawn_scoped(scope, move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = run_one(job, transport, opts, scripts, token, command, obs);
+                    if tx.send(r).is_err() {
+                        break;
+                    }
+                });
+            if spawned.is_err() {
+                break; // fewer workers than asked: the others still drain the queue
+            }
+        }
+        drop(tx);
+        for (mut r, out, terr) in rx {
+            progress.done += 1;
+            *progress.counts.entry(r.status).or_default() += 1;
+            progress.elapsed = start.elapsed();
+            progress.in_flight = workers.min(jobs.len() - progress.done.min(jobs.len()));
+            if let (Some(j), Some(e)) = (&r.jump, &terr) {
+                if e.kind == FailKind::Unreachable
+                    && e.message.starts_with("service node ")
+                    && !jump_failures.contains_key(j)
+                {
+                    let n = jobs
+                        .iter()
+                        .filter(|x| x.jump.as_ref().is_some_and(|y| &y.name == j))
+                        .count();
+                    obs.jump_failed(j, &e.message, n);
+                    jump_failures.insert(j.clone(), e.message.clone());
+                }
+            }
+            if !out.is_empty() {
+                let idx = match interned.get(&out) {
+                    Some(&i) => i,
+                    None => {
+                        outputs.push(out.clone());
+                        interned.insert(out, outputs.len() - 1);
+                        outputs.len() - 1
+                    }
+                };
+                r.output = Some(idx);
+            }
+            obs.node_done(&r, &progress);
+            results.push(r);
+        }
+    });
+    Ok(Report::new(
+        results,
+        outputs,
+        jump_failures,
+        start.elapsed(),
+        opts,
+    ))
+}
