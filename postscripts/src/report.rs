@@ -243,7 +243,12 @@ impl Report {
             }
         }
         for (j, m) in &self.jump_failures {
-            s.push_str(&format!("service node {j} failed: {m}\n"));
+            let n = self
+                .nodes
+                .iter()
+                .filter(|n| n.jump.as_deref() == Some(j))
+                .count();
+            s.push_str(&format!("{m}: its {n} node(s) were not run\n"));
         }
         let ok = self.counts.get(&Status::Ok).copied().unwrap_or(0);
         s.push_str(&format!(
