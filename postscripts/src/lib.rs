@@ -39,6 +39,8 @@
 #![warn(missing_docs)]
 
 pub mod addr;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod error;
 mod fold;
 pub mod hostkeys;

@@ -126,6 +126,20 @@ impl Report {
         opts: &RunOptions,
     ) -> Report {
         nodes.sort_by(|a, b| natural_cmp(&a.name, &b.name));
+        // number the outputs in node order, so the report does not depend on arrival order
+        let mut remap: Vec<Option<usize>> = vec![None; outputs.len()];
+        let mut ordered: Vec<String> = Vec::with_capacity(outputs.len());
+        let mut outputs: Vec<Option<String>> = outputs.into_iter().map(Some).collect();
+        for n in &mut nodes {
+            if let Some(i) = n.output {
+                let j = *remap[i].get_or_insert_with(|| {
+                    ordered.push(outputs[i].take().unwrap_or_default());
+                    ordered.len() - 1
+                });
+                n.output = Some(j);
+            }
+        }
+        let outputs = ordered;
         let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|s| (*s, 0)).collect();
         for n in &nodes {
             *counts.entry(n.status).or_default() += 1;
@@ -219,12 +233,14 @@ impl Report {
         for st in Status::ALL {
             let nodes: Vec<&NodeResult> = self.nodes.iter().filter(|n| n.status == st).collect();
             let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
-            s.push_str(&format!(
-                "{:<18} {:>6}  {}\n",
+            let line = format!(
+                "{:<18} {:>6}  {}",
                 format!("{}:", st.name()),
                 nodes.len(),
                 fold_nodes(&names)
-            ));
+            );
+            s.push_str(line.trim_end());
+            s.push('\n');
             let mut reasons: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
             for n in &nodes {
                 if let Some(r) = &n.reason {

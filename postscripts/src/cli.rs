@@ -1,0 +1,376 @@
+//! The `psrun` command (feature `cli`): run the node-side steps, or any command, on a plain
+//! node list. Its options are defined once here; `--help`, the man page and the completions
+//! come from this definition.
+
+use crate::hostkeys::HostKeyPolicy;
+use crate::job::{postscript_steps, JumpHost, NodeJob, Step};
+use crate::report::{retry_jobs, Console, Report};
+use crate::run::{run, RunOptions, DEFAULT_POSTSCRIPTS_DIR};
+use crate::script::Builtins;
+use crate::ssh::{SshOptions, SshTransport};
+use clap::Parser;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What `--generate` can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// A roff man page on stdout.
+    Man,
+    /// bash completions.
+    CompleteBash,
+    /// zsh completions.
+    CompleteZsh,
+    /// fish completions.
+    CompleteFish,
+}
+
+/// Run the node-side steps of a service-node move (or any command) on many nodes over SSH, at
+/// most FANOUT at once, each node bounded by a connect and a command timeout.
+///
+/// Output lines stream as `node: line` (stdout lines on stdout, stderr lines on stderr, as
+/// xdsh); at the end identical outputs are printed once under their folded node list, then a
+/// summary of ok, failed, timed-out, unreachable, auth-failed and host-key-rejected nodes.
+/// Exit status: 0 when every node succeeded, 1 when some did not, 2 on bad input.
+#[derive(Debug, Parser)]
+#[command(name = "psrun", version, max_term_width = 100)]
+pub struct Args {
+    /// Nodes: NAME or NAME=ADDRESS (ADDRESS may be HOST:PORT).
+    #[arg(value_name = "NODE")]
+    pub nodes: Vec<String>,
+
+    /// Read nodes from FILE: one per line, `NAME [ADDRESS [JUMPHOST]]`; `#` starts a comment.
+    #[arg(short = 'H', long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
+
+    /// Read the whole input from FILE: a JSON array of jobs (the library's `NodeJob`: name,
+    /// address, port, jump, env, steps). Other step options add to every job.
+    #[arg(long, value_name = "FILE")]
+    pub jobs: Option<PathBuf>,
+
+    /// Run this shell command on every node (after the other steps).
+    #[arg(short = 'c', long, value_name = "COMMAND")]
+    pub command: Option<String>,
+
+    /// Run these postscripts (comma-separated, `name args` allowed) from the postscripts directory.
+    #[arg(short = 'P', long, value_name = "SCRIPTS")]
+    pub postscripts: Option<String>,
+
+    /// Update /opt/xcat/xcatinfo as `updatenode -s` does: XCATSERVER=SERVER (first step).
+    #[arg(long, value_name = "SERVER")]
+    pub xcatinfo: Option<String>,
+
+    /// With --xcatinfo: the SERVICEGROUP value (the node's service-node list).
+    #[arg(long, value_name = "LIST", requires = "xcatinfo")]
+    pub servicegroup: Option<String>,
+
+    /// Add a default route via GATEWAY ("File exists" counts as success).
+    #[arg(long, value_name = "GATEWAY")]
+    pub route: Option<String>,
+
+    /// Export KEY=VALUE to every step (repeatable), e.g. MASTER=10.1.2.100.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Reach every node through this host, like ssh -J (HOST or HOST:PORT); one connection to it
+    /// carries all the nodes' sessions.
+    #[arg(short = 'J', long, value_name = "HOST")]
+    pub jump: Option<String>,
+
+    /// Nodes in flight at once (xdsh's default).
+    #[arg(short = 'f', long, default_value_t = crate::run::DEFAULT_FANOUT, value_name = "N")]
+    pub fanout: usize,
+
+    /// Seconds allowed for TCP connect, SSH handshake and authentication, per node.
+    #[arg(short = 't', long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub connect_timeout: f64,
+
+    /// Seconds allowed for the steps of one node; the node's `timeout` then kills them.
+    #[arg(short = 'T', long, default_value_t = 300.0, value_name = "SECONDS")]
+    pub command_timeout: f64,
+
+    /// Remote user.
+    #[arg(short = 'l', long, default_value = "root")]
+    pub user: String,
+
+    /// SSH port for nodes that do not give one.
+    #[arg(short = 'p', long, default_value_t = 22)]
+    pub port: u16,
+
+    /// Private key to use (repeatable); default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, then ssh-agent.
+    #[arg(short = 'i', long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+
+    /// known_hosts file to check against (repeatable); default: ~/.ssh/known_hosts and
+    /// /etc/ssh/ssh_known_hosts.
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+
+    /// Host-key policy: strict (the key must be known), accept-new (record unknown keys, refuse
+    /// changed ones), off (no check, as xCAT's StrictHostKeyChecking=no; prints a warning).
+    #[arg(long, value_enum, default_value_t = HostKeyPolicy::Strict, value_name = "POLICY")]
+    pub host_key_check: HostKeyPolicy,
+
+    /// Where postscripts are read from.
+    #[arg(long, default_value = DEFAULT_POSTSCRIPTS_DIR, value_name = "DIR")]
+    pub postscripts_dir: PathBuf,
+
+    /// Use the shipped syslog and setupntp: fallback (when the directory has none), prefer, never.
+    #[arg(long, value_enum, default_value_t = Builtins::Fallback, value_name = "WHEN")]
+    pub builtins: Builtins,
+
+    /// Prefix of every node-side file path the steps write (`{node}` = node name); for tests.
+    #[arg(
+        long,
+        default_value = "",
+        value_name = "PREFIX",
+        hide_default_value = true
+    )]
+    pub node_root: String,
+
+    /// Write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Run again only the nodes that did not succeed in this JSON report.
+    #[arg(long, value_name = "REPORT")]
+    pub retry_failed: Option<PathBuf>,
+
+    /// Do not stream output lines; print only the gathered output and the summary.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    /// Do not print the gathered output at the end (only the summary).
+    #[arg(long)]
+    pub no_gather: bool,
+
+    /// No progress line (it is only shown when stderr is a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Print a man page or shell completions and exit.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+}
+
+/// Writes the man page or completions to stdout.
+pub fn generate(what: Generate) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let mut cmd = Args::command();
+    let mut out = std::io::stdout().lock();
+    match what {
+        Generate::Man => clap_mangen::Man::new(cmd).render(&mut out)?,
+        Generate::CompleteBash => {
+            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "psrun", &mut out)
+        }
+        Generate::CompleteZsh => {
+            clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "psrun", &mut out)
+        }
+        Generate::CompleteFish => {
+            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "psrun", &mut out)
+        }
+    }
+    out.flush()
+}
+
+fn split_port(s: &str) -> Result<(String, Option<u16>), String> {
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => {
+            let port = p
+                .parse()
+                .map_err(|_| format!("{s}: {p:?} is not a port number"))?;
+            Ok((h.to_string(), Some(port)))
+        }
+        _ => Ok((s.to_string(), None)),
+    }
+}
+
+fn jump_host(s: &str) -> Result<JumpHost, String> {
+    let (h, port) = split_port(s)?;
+    Ok(JumpHost {
+        name: h.clone(),
+        address: h,
+        port,
+    })
+}
+
+/// Builds the jobs from the arguments (no node is contacted).
+pub fn jobs_from_args(a: &Args) -> Result<Vec<NodeJob>, String> {
+    let mut jobs: Vec<NodeJob> = Vec::new();
+    if let Some(f) = &a.jobs {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        jobs = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+    }
+    let global_jump = a.jump.as_deref().map(jump_host).transpose()?;
+    let mut add = |name: &str, addr: Option<&str>, jump: Option<JumpHost>| -> Result<(), String> {
+        if name.is_empty() {
+            return Err("empty node name".into());
+        }
+        let (address, port) = match addr {
+            Some(a) => split_port(a)?,
+            None => (name.to_string(), None),
+        };
+        let mut j = NodeJob::new(name, address);
+        j.port = port;
+        j.jump = jump.or_else(|| global_jump.clone());
+        jobs.push(j);
+        Ok(())
+    };
+    if let Some(f) = &a.hosts {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("");
+            let w: Vec<&str> = line.split_whitespace().collect();
+            if w.is_empty() {
+                continue;
+            }
+            if w.len() > 3 {
+                return Err(format!(
+                    "{}:{}: expected `NAME [ADDRESS [JUMPHOST]]`, found {} words",
+                    f.display(),
+                    i + 1,
+                    w.len()
+                ));
+            }
+            let jump = w
+                .get(2)
+                .map(|j| jump_host(j))
+                .transpose()
+                .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
+            add(w[0], w.get(1).copied(), jump)
+                .map_err(|e| format!("{}:{}: {e}", f.display(), i + 1))?;
+        }
+    }
+    for n in &a.nodes {
+        match n.split_once('=') {
+            Some((name, addr)) => add(name, Some(addr), None)?,
+            None => add(n, None, None)?,
+        }
+    }
+    let mut env = Vec::new();
+    for kv in &a.env {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--env {kv:?}: expected KEY=VALUE"))?;
+        env.push((k.to_string(), v.to_string()));
+    }
+    let mut steps = Vec::new();
+    if let Some(server) = &a.xcatinfo {
+        steps.push(Step::Xcatinfo {
+            server: server.clone(),
+            servicegroup: a.servicegroup.clone(),
+            httpport: None,
+        });
+    }
+    if let Some(gw) = &a.route {
+        steps.push(Step::DefaultRoute {
+            gateway: gw.clone(),
+        });
+    }
+    if let Some(p) = &a.postscripts {
+        steps.extend(postscript_steps(p));
+    }
+    if let Some(c) = &a.command {
+        steps.push(Step::Command {
+            label: "command".into(),
+            command: c.clone(),
+        });
+    }
+    for j in &mut jobs {
+        for (k, v) in &env {
+            j.env.insert(k.clone(), v.clone());
+        }
+        j.steps.extend(steps.iter().cloned());
+    }
+    if jobs.is_empty() {
+        return Err("no nodes: give NODE arguments, --hosts FILE or --jobs FILE".into());
+    }
+    if jobs.iter().any(|j| j.steps.is_empty()) {
+        return Err("nothing to run: give --command, --postscripts, --xcatinfo or --route (or steps in --jobs)".into());
+    }
+    Ok(jobs)
+}
+
+fn secs(v: f64, what: &str) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "--{what} {v}: expected a positive number of seconds"
+        ))
+    }
+}
+
+/// Runs `psrun`; returns the exit status.
+pub fn main_with(a: Args) -> i32 {
+    if let Some(g) = a.generate {
+        return match generate(g) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("psrun: {e}");
+                2
+            }
+        };
+    }
+    match run_cli(a) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("psrun: {e}");
+            2
+        }
+    }
+}
+
+fn run_cli(a: Args) -> Result<i32, String> {
+    let mut jobs = jobs_from_args(&a)?;
+    if let Some(r) = &a.retry_failed {
+        let report = Report::load(r).map_err(|e| e.to_string())?;
+        jobs = retry_jobs(jobs, &report);
+        if jobs.is_empty() {
+            println!("every node succeeded in {}: nothing to retry", r.display());
+            return Ok(0);
+        }
+    }
+    let opts = RunOptions {
+        fanout: a.fanout,
+        connect_timeout: secs(a.connect_timeout, "connect-timeout")?,
+        command_timeout: secs(a.command_timeout, "command-timeout")?,
+        kill_grace: Duration::from_secs(5),
+        port: a.port,
+        postscripts_dir: a.postscripts_dir.clone(),
+        builtins: a.builtins,
+        node_root: a.node_root.clone(),
+    };
+    let transport = SshTransport::new(SshOptions {
+        user: a.user.clone(),
+        identities: a.identity.clone(),
+        use_agent: true,
+        known_hosts: a.known_hosts.clone(),
+        known_hosts_write: None,
+        host_keys: a.host_key_check,
+    })
+    .map_err(|e| e.to_string())?;
+    if a.host_key_check == HostKeyPolicy::Off {
+        eprintln!("psrun: warning: host-key checking is off: any host can impersonate the nodes");
+    }
+    let mut console = Console::new(!a.no_progress);
+    if a.quiet {
+        console = console.without_output();
+    }
+    let report = run(&jobs, &transport, &opts, &console).map_err(|e| e.to_string())?;
+    console.finish();
+    let mut out = std::io::stdout().lock();
+    if !a.no_gather {
+        let _ = out.write_all(report.render_gathered().as_bytes());
+    }
+    let _ = out.write_all(report.render_summary().as_bytes());
+    let _ = out.flush();
+    if let Some(p) = &a.json {
+        std::fs::write(p, report.to_json())
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    }
+    Ok(if report.all_ok() { 0 } else { 1 })
+}

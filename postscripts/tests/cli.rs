@@ -1,0 +1,167 @@
+//! The `psrun` command against a real sshd: streamed lines, gathered output, summary, exit
+//! status, JSON report and --retry-failed; --help and the generated man page.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn psrun() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_psrun"))
+}
+
+fn sorted_lines(s: &[u8]) -> String {
+    let mut l: Vec<&str> = std::str::from_utf8(s).unwrap().lines().collect();
+    l.sort();
+    l.join("\n") + "\n"
+}
+
+/// Streamed lines (any order across nodes) sorted, then the final report verbatim.
+fn stream_then_report(s: &[u8]) -> String {
+    let text = std::str::from_utf8(s).unwrap();
+    let cut = text
+        .find("====")
+        .or_else(|| text.find("ok: "))
+        .unwrap_or(text.len());
+    sorted_lines(&text.as_bytes()[..cut]) + "--- final report ---\n" + &text[cut..]
+}
+
+#[test]
+fn help_snapshot() {
+    let o = psrun().arg("--help").output().unwrap();
+    assert!(o.status.success());
+    insta::assert_snapshot!("psrun_help", String::from_utf8(o.stdout).unwrap());
+}
+
+#[test]
+fn man_page_and_completions_are_generated() {
+    let o = psrun().args(["--generate", "man"]).output().unwrap();
+    assert!(o.status.success());
+    let man = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        man.starts_with(".ie \\n(.g .ds Aq") || man.contains(".TH psrun"),
+        "{man}"
+    );
+    assert!(man.contains("retry\\-failed"), "{man}");
+    let o = psrun()
+        .args(["--generate", "complete-bash"])
+        .output()
+        .unwrap();
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("--fanout"));
+}
+
+#[test]
+fn run_report_json_and_retry() {
+    let sshd = Sshd::start("Match LocalAddress 127.1.0.4\n  ForceCommand echo boom; exit 5\n");
+    let root = NodeRoot::new();
+    let kh = sshd.known_hosts_wildcard();
+    let refused = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    let mut h = String::from("# name address\n");
+    for i in 0..4 {
+        h.push_str(&format!("cn{} {}:{}\n", i + 1, node_addr(i), sshd.port));
+    }
+    h.push_str(&format!("cn5 127.0.0.1:{refused}\n"));
+    std::fs::write(&hosts, h).unwrap();
+    let json = dir.path().join("report.json");
+    let base = |c: &mut Command| {
+        c.arg("--hosts")
+            .arg(&hosts)
+            .arg("-i")
+            .arg(sshd.path("client"))
+            .arg("--known-hosts")
+            .arg(&kh);
+        c.args([
+            "-e",
+            &format!("PATH={}", root.path_env()),
+            "-e",
+            "MASTER=10.1.2.100",
+            "-t",
+            "5",
+            "-T",
+            "20",
+            "-f",
+            "3",
+        ]);
+        c.args(["-c", "echo \"master is $MASTER\"; echo to-stderr >&2"]);
+    };
+    let mut c = psrun();
+    base(&mut c);
+    c.arg("--json").arg(&json);
+    let o = c.output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    insta::with_settings!({filters => vec![(r"succeeded in [0-9.]+s", "succeeded in [TIME]")]}, {
+        insta::assert_snapshot!("psrun_run_stdout", stream_then_report(&o.stdout));
+        insta::assert_snapshot!("psrun_run_stderr", sorted_lines(&o.stderr));
+    });
+    let report = postscripts::Report::load(&json).unwrap();
+    assert_eq!(
+        report.not_succeeded().into_iter().collect::<Vec<_>>(),
+        ["cn4", "cn5"]
+    );
+    // retry: only cn4 and cn5 run again
+    let mut c = psrun();
+    base(&mut c);
+    c.arg("--retry-failed")
+        .arg(&json)
+        .arg("-q")
+        .arg("--no-gather");
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("ok:                     0\n"), "{out}");
+    assert!(out.contains("0 of 2 nodes succeeded"), "{out}");
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "cn1 a b c d\n").unwrap();
+    let o = psrun()
+        .arg("--hosts")
+        .arg(&hosts)
+        .args(["-c", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(
+        e,
+        format!(
+            "psrun: {}:1: expected `NAME [ADDRESS [JUMPHOST]]`, found 5 words\n",
+            hosts.display()
+        )
+    );
+    let o = psrun().args(["cn1"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to run"));
+    let o = psrun().args(["-c", "true"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "psrun: no nodes: give NODE arguments, --hosts FILE or --jobs FILE\n"
+    );
+    let o = psrun()
+        .args(["cn1=host:xx", "-c", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "psrun: host:xx: \"xx\" is not a port number\n"
+    );
+    let o = psrun()
+        .args(["cn1", "-c", "true", "-i", "/nonexistent/key"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "psrun: cannot use identity /nonexistent/key: No such file or directory (os error 2)\n"
+    );
+}
