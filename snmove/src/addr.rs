@@ -87,7 +87,10 @@ pub fn parse_other_interfaces(owner: &str, value: &str) -> Vec<(String, IpAddr)>
     value
         .split(',')
         .filter_map(|item| {
-            let (name, ip) = item.trim().rsplit_once(':').filter(|(n, _)| !n.is_empty())?;
+            let (name, ip) = item
+                .trim()
+                .rsplit_once(':')
+                .filter(|(n, _)| !n.is_empty())?;
             // An IPv6 address contains ':' itself: retry with the first ':' as separator.
             let (name, ip) = match ip.parse::<IpAddr>() {
                 Ok(ip) => (name, ip),
@@ -108,17 +111,17 @@ pub fn parse_other_interfaces(owner: &str, value: &str) -> Vec<(String, IpAddr)>
 /// Resolves names through the tables first, then the system; caches answers.
 pub struct AddressBook<'r, 'db> {
     tables: &'r Resolver<'db>,
-    system: Box<dyn SystemResolver + 'r>,
+    system: &'r dyn SystemResolver,
     other: OnceLock<HashMap<String, (IpAddr, String)>>,
     cache: Mutex<HashMap<String, Option<Address>>>,
 }
 
 impl<'r, 'db> AddressBook<'r, 'db> {
     /// Over a table snapshot (which should include `hosts` and `nodelist`).
-    pub fn new(tables: &'r Resolver<'db>, system: impl SystemResolver + 'r) -> Self {
+    pub fn new(tables: &'r Resolver<'db>, system: &'r dyn SystemResolver) -> Self {
         AddressBook {
             tables,
-            system: Box::new(system),
+            system,
             other: OnceLock::new(),
             cache: Mutex::new(HashMap::new()),
         }
@@ -127,9 +130,17 @@ impl<'r, 'db> AddressBook<'r, 'db> {
     fn other_index(&self) -> &HashMap<String, (IpAddr, String)> {
         self.other.get_or_init(|| {
             let mut m = HashMap::new();
-            let Some(hosts) = self.tables.database().table("hosts") else { return m };
-            let Some(col) = hosts.column_index("otherinterfaces") else { return m };
-            if hosts.rows().iter().all(|r| r[col].as_deref().unwrap_or("").is_empty()) {
+            let Some(hosts) = self.tables.database().table("hosts") else {
+                return m;
+            };
+            let Some(col) = hosts.column_index("otherinterfaces") else {
+                return m;
+            };
+            if hosts
+                .rows()
+                .iter()
+                .all(|r| r[col].as_deref().unwrap_or("").is_empty())
+            {
                 return m;
             }
             for node in self.tables.nodes() {
@@ -157,7 +168,10 @@ impl<'r, 'db> AddressBook<'r, 'db> {
     /// The address of `name`, or `None` if no source knows it.
     pub fn lookup(&self, name: &str) -> Option<Address> {
         if let Ok(ip) = name.parse::<IpAddr>() {
-            return Some(Address { ip, source: Source::Literal });
+            return Some(Address {
+                ip,
+                source: Source::Literal,
+            });
         }
         if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(name).cloned()) {
             return hit;
@@ -173,17 +187,29 @@ impl<'r, 'db> AddressBook<'r, 'db> {
         if self.tables.database().table("hosts").is_some() {
             if let Ok(Some(v)) = self.tables.attr(name, "hosts", "ip") {
                 if let Ok(ip) = v.trim().parse::<IpAddr>() {
-                    return Some(Address { ip, source: Source::HostsIp });
+                    return Some(Address {
+                        ip,
+                        source: Source::HostsIp,
+                    });
                 }
             }
             if let Some((ip, owner)) = self.other_index().get(name) {
                 return Some(Address {
                     ip: *ip,
-                    source: Source::HostsOtherInterfaces { owner: owner.clone() },
+                    source: Source::HostsOtherInterfaces {
+                        owner: owner.clone(),
+                    },
                 });
             }
         }
-        self.system.lookup(name).into_iter().next().map(|ip| Address { ip, source: Source::System })
+        self.system
+            .lookup(name)
+            .into_iter()
+            .next()
+            .map(|ip| Address {
+                ip,
+                source: Source::System,
+            })
     }
 }
 

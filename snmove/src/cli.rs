@@ -1,130 +1,167 @@
-//! The `snmove` command line: xCAT's options with Getopt::Long's behaviour (bundling `-Vi`,
-//! attached values `-dsn2`, `--dest=sn2`, options and the noderange in any order, at most one
-//! noderange, unique long-option prefixes), xCAT's validation order and message texts, plus this
-//! project's own options. The one clap definition also produces `--help`, the man page and the
-//! shell completions.
+//! The `snmove` command line.
+//!
+//! The options are defined once, by the clap derive of [`Args`]: the generated reference help
+//! (`--long-help`), the man page and the shell completions (`--generate …`) come from it, and so
+//! does the option table of the parser. The parser itself is not clap's: it is a model of Perl's
+//! `Getopt::Long` configured as xCAT's snmove configures it ([`crate::getopt`]), so every command
+//! line xCAT accepts means the same here (`-Vi`, `-dsn2`, `--dest=sn2`, `--DEST sn2`, `--ign`,
+//! options and the noderange in any order) and every command line xCAT rejects is rejected. The
+//! parsed options are then handed to clap as canonical `--name=value` words, so clap's typed
+//! values (and their validation) are the ones the program uses.
+//!
+//! Validation follows xCAT's order (spec §2.2): Getopt errors, `-h`, `-v`, `-i` with `-P`, more
+//! than one noderange, nothing to move. Values that Perl reads as false (`""`, `"0"`) count as
+//! not given, as in xCAT.
+//!
+//! `-h` and `--help` print xCAT's usage text byte for byte (with its typos); the full reference
+//! of every option, this project's included, is `--long-help`.
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-/// xCAT's usage text, byte for byte (12 data lines, each printed with a newline; the typos and
-/// the misprinted `[-D|--dest ]` are xCAT's).
-pub const USAGE: &str = concat!(
-    "\nsnmove - Move xCAT compute nodes from one xCAT service node to a \nbackup service node.\n",
-    "\nUsage: \n",
-    "\tsnmove [-h | --help ]\n\n",
-    "\tsnmove noderange [-V] [-l|--liteonly] [[-d|--dest]  sn2]\n\t\t[[-D|--destn]  sn2n] [-i|--ignorenodes] \n\t\t[[-P|--postscripts]  script1,script2...|all]\n\n",
-    "\tsnmove [-V] [-l|--liteonly] -s|--source  sn1 [[-S|--sourcen]  sn1n]\n\t\t[[-d|--dest]  sn2] [[-D|--dest ]  sn2n]\n\t\t[-i|--ignorenodes][[-P|--postscripts] script1,script2...|all]\n",
-    "\n\n",
-    "\nWhere:\n",
-    "\tsn1 is the hostname of the source service node as known by (facing) the management node.\n",
-    "\tsn1n is the hostname of the source service node as known by (facing) the nodes.\n",
-    "\tsn2 is the hostname of the destination service node as known by (facing) the management node.\n",
-    "\tsn2n is the hostname of the destination service node as known by (facing) the nodes.\n",
-    "\tscripts is a comma separated list of postscripts to be run on the nodes. 'all' means all the scripts defined in the postscripts table for each node are to be run.\n",
-);
+use crate::getopt::{self, Table};
+
+/// xCAT's usage text: the 12 lines its `usage()` sends, each printed followed by a newline
+/// (typos and the misprinted `[-D|--dest ]` are xCAT's).
+pub const USAGE_LINES: [&str; 12] = [
+    "\nsnmove - Move xCAT compute nodes from one xCAT service node to a \nbackup service node.",
+    "\nUsage: ",
+    "\tsnmove [-h | --help ]\n",
+    "\tsnmove noderange [-V] [-l|--liteonly] [[-d|--dest]  sn2]\n\t\t[[-D|--destn]  sn2n] [-i|--ignorenodes] \n\t\t[[-P|--postscripts]  script1,script2...|all]\n",
+    "\tsnmove [-V] [-l|--liteonly] -s|--source  sn1 [[-S|--sourcen]  sn1n]\n\t\t[[-d|--dest]  sn2] [[-D|--dest ]  sn2n]\n\t\t[-i|--ignorenodes][[-P|--postscripts] script1,script2...|all]",
+    "\n",
+    "\nWhere:",
+    "\tsn1 is the hostname of the source service node as known by (facing) the management node.",
+    "\tsn1n is the hostname of the source service node as known by (facing) the nodes.",
+    "\tsn2 is the hostname of the destination service node as known by (facing) the management node.",
+    "\tsn2n is the hostname of the destination service node as known by (facing) the nodes.",
+    "\tscripts is a comma separated list of postscripts to be run on the nodes. 'all' means all the scripts defined in the postscripts table for each node are to be run.",
+];
 
 /// Move xCAT compute nodes from one service node to a backup service node.
 ///
-/// `snmove NODERANGE [-d sn2] [-D sn2n]` moves the nodes of a noderange; `snmove -s sn1`
-/// moves every node whose first service node is sn1. Without -d each node moves to the 2nd
-/// entry of its noderes.servicenode; without -D the new xcatmaster is the new service node's
-/// address on the node's network. -h prints xCAT's usage text; --help prints this.
-#[derive(Parser, Debug, Clone, Default)]
+/// `snmove NODERANGE` moves the nodes of a noderange; `snmove -s SN1` moves every node whose
+/// first service node (noderes.servicenode) is SN1. Without -d each node moves to the 2nd entry
+/// of its servicenode list; without -D the new xcatmaster is the destination's address on the
+/// node's network. All table changes of a move are committed at once, after a journal of the
+/// rows they replace is written; `--undo JOURNAL` restores them.
+#[derive(Parser, Debug, Clone, Default, PartialEq, Eq)]
 #[command(
     name = "snmove",
+    version,
     disable_help_flag = true,
     disable_version_flag = true,
-    infer_long_args = true,
-    args_override_self = true,
-    dont_collapse_args_in_usage = true
+    args_override_self = true
 )]
 pub struct Args {
     /// Print xCAT's usage text.
-    #[arg(short = 'h')]
-    pub usage: bool,
-    /// Print this help, generated from the option definitions.
-    #[arg(long = "help")]
+    #[arg(short = 'h', long = "help")]
     pub help: bool,
     /// Print the version.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
-    /// The source service node, as known by the management node.
+    /// The source service node, as known by the management node: move every node whose first
+    /// servicenode entry it is (with a noderange: only the "old SN" value compared against).
     #[arg(short = 's', long = "source", value_name = "sn1")]
     pub source: Option<String>,
-    /// The source service node, as known by the nodes (its xcatmaster name).
+    /// The source service node, as known by the nodes (the old xcatmaster to compare against).
     #[arg(short = 'S', long = "sourcen", value_name = "sn1n")]
     pub sourcen: Option<String>,
-    /// The destination service node, as known by the management node.
+    /// The destination service node, as known by the management node (becomes the first
+    /// servicenode entry); default: each node's 2nd servicenode entry.
     #[arg(short = 'd', long = "dest", value_name = "sn2")]
     pub dest: Option<String>,
-    /// The destination service node, as known by the nodes (becomes xcatmaster verbatim).
+    /// The destination service node, as known by the nodes (written verbatim as xcatmaster);
+    /// default: the destination's address on the node's network.
     #[arg(short = 'D', long = "destn", value_name = "sn2n")]
     pub destn: Option<String>,
-    /// AIX only: synchronize statelite files, do not move nodes.
+    /// AIX only: synchronize statelite files, do not move nodes (not supported here).
     #[arg(short = 'l', long = "liteonly")]
     pub liteonly: bool,
-    /// Do not run anything on the compute nodes themselves.
+    /// Do not run anything on the compute nodes themselves (nodeset still runs, as in xCAT).
     #[arg(short = 'i', long = "ignorenodes")]
     pub ignorenodes: bool,
-    /// Extra postscripts to run on the nodes (comma list), or `all`.
-    #[arg(short = 'P', long = "postscripts", value_name = "script1,script2...|all")]
+    /// Extra postscripts to run on the nodes (comma list), or `all` for every postscript the
+    /// postscripts table lists for each node.
+    #[arg(
+        short = 'P',
+        long = "postscripts",
+        value_name = "script1,script2...|all"
+    )]
     pub postscripts: Option<String>,
-    /// Verbose output.
+    /// Verbose: say where addresses came from; prefix information lines with the host name.
     #[arg(short = 'V', long = "verbose")]
     pub verbose: bool,
-    /// AIX only: do not re-target the dump device (undocumented in xCAT).
+    /// AIX only: do not re-target the iSCSI dump device (undocumented in xCAT).
     #[arg(short = 'n', long = "noretarget")]
     pub noretarget: bool,
-    /// Show the full plan (every attribute, old → new) and change nothing.
+    /// Print the whole plan (every attribute, old -> new, nodes folded) and write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
-    /// With --dry-run, or for the final report: print JSON instead of text.
+    /// Print JSON on stdout (the plan with --dry-run, else the report of the move); the
+    /// xCAT-style messages then go to stderr.
     #[arg(long = "json")]
     pub json: bool,
-    /// Restore the database exactly as a move's journal recorded it before that move.
+    /// Restore the rows a move replaced, from the journal it printed.
     #[arg(long = "undo", value_name = "JOURNAL")]
     pub undo: Option<PathBuf>,
-    /// Where journals are written (default: /var/lib/snmove, or the store directory's
-    /// `.snmove/` for a CSV store).
+    /// Directory of journals and of the move lock (default: `.snmove/` in a CSV store's
+    /// directory, else /var/lib/snmove).
     #[arg(long = "journal-dir", value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
-    /// The xCAT database (CSV:/dir, ...); default: XCATCFG, then /etc/xcat/cfgloc.
+    /// The xCAT database: `CSV:/dir` (default: $XCATCFG, then /etc/xcat/cfgloc).
     #[arg(long = "db", value_name = "STORE")]
     pub db: Option<String>,
-    /// Generate the man page or shell completions and exit.
-    #[arg(long = "generate", value_enum, hide = true)]
-    pub generate: Option<xcattab::cli::Generate>,
+    /// Do not run nodeset after the move (xCAT always runs it on Linux, even with -i, which
+    /// re-arms diskful nodes for installation).
+    #[arg(long = "skip-nodeset")]
+    pub skip_nodeset: bool,
+    /// Print the reference help of every option, generated from this definition.
+    #[arg(long = "long-help")]
+    pub long_help: bool,
+    /// Print the man page or shell completions, generated from this definition.
+    #[arg(long = "generate", value_name = "WHAT", value_enum)]
+    pub generate: Option<Generate>,
     /// The noderange (at most one).
-    #[arg(value_name = "noderange", num_args = 0.., allow_hyphen_values = false)]
-    pub positional: Vec<String>,
+    #[arg(value_name = "noderange")]
+    pub noderange: Vec<String>,
+}
+
+/// What `--generate` can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generate {
+    /// A roff man page.
+    Man,
+    /// bash completions.
+    CompleteBash,
+    /// zsh completions.
+    CompleteZsh,
+    /// fish completions.
+    CompleteFish,
 }
 
 /// What the command line asks for, after xCAT's validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Print xCAT's usage (exit 0).
+    /// Print xCAT's usage text (exit 0).
     Usage,
-    /// Print the generated help (exit 0).
-    Help,
+    /// Print the generated reference help (exit 0).
+    LongHelp,
+    /// Print a man page or completions (exit 0).
+    Generate(Generate),
     /// Print the version (exit 0).
     Version,
     /// A move (or a dry run of one).
-    Move(MoveArgs),
-    /// Undo a journal.
-    Undo {
-        /// The journal.
-        journal: PathBuf,
-        /// `--db`.
-        db: Option<String>,
-    },
+    Move(Box<MoveArgs>),
+    /// Undo a move from its journal.
+    Undo(UndoArgs),
 }
 
-/// A validated move request.
+/// A validated move request (Perl-false values already dropped).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MoveArgs {
-    /// The noderange, if given.
+    /// The noderange, if one was given (it may be empty: `snmove ""`).
     pub noderange: Option<String>,
     /// `-s`.
     pub source: Option<String>,
@@ -140,7 +177,7 @@ pub struct MoveArgs {
     pub ignorenodes: bool,
     /// `-P`.
     pub postscripts: Option<String>,
-    /// `-V`.
+    /// `-V` (also in bundles).
     pub verbose: bool,
     /// `-n`.
     pub noretarget: bool,
@@ -152,15 +189,31 @@ pub struct MoveArgs {
     pub db: Option<String>,
     /// `--journal-dir`.
     pub journal_dir: Option<PathBuf>,
+    /// `--skip-nodeset`.
+    pub skip_nodeset: bool,
 }
 
-/// A usage error: xCAT's message (printed before the usage text where xCAT does so).
+/// A validated undo request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoArgs {
+    /// The journal to restore.
+    pub journal: PathBuf,
+    /// `--db`.
+    pub db: Option<String>,
+    /// `--journal-dir` (where the move lock is).
+    pub journal_dir: Option<PathBuf>,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// A command line xCAT's snmove refuses. [`UsageError::message`] is what xCAT prints on
+/// stdout before (or instead of) its usage text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
-    /// Getopt failed (unknown option, missing value): usage text only in xCAT; we add the
-    /// parser's explanation on stderr.
-    #[error("{0}")]
-    Getopt(String),
+    /// Getopt rejected the command line (unknown option, missing value, ambiguous prefix). xCAT
+    /// prints only its usage text; Getopt's own explanations are given here.
+    #[error("{}", .0.join("; "))]
+    Getopt(Vec<String>),
     /// `-i` with `-P`.
     #[error("-P and -i flags cannot be specified at the same time.")]
     IgnoreWithPostscripts,
@@ -170,74 +223,153 @@ pub enum UsageError {
     /// Neither a noderange nor `-s`.
     #[error("A node range or the source service node must be specified.")]
     NothingToMove,
+    /// `--undo` with move options.
+    #[error("--undo restores a journal; it takes no noderange and none of -s, -S, -d, -D, -l, -P, --dry-run")]
+    UndoWithMove,
 }
 
 impl UsageError {
-    /// Whether xCAT prints its usage text after the message.
+    /// The data line xCAT prints on stdout for this error (with its trailing newline, which the
+    /// client turns into a blank line), if any.
+    pub fn xcat_line(&self) -> Option<&'static str> {
+        match self {
+            UsageError::Getopt(_) | UsageError::UndoWithMove => None,
+            UsageError::IgnoreWithPostscripts => {
+                Some("-P and -i flags cannot be specified at the same time.\n")
+            }
+            UsageError::TooMany => Some("Too many paramters.\n"),
+            UsageError::NothingToMove => {
+                Some("A node range or the source service node must be specified.\n")
+            }
+        }
+    }
+
+    /// Whether xCAT prints its usage text for this error.
     pub fn with_usage(&self) -> bool {
-        !matches!(self, UsageError::IgnoreWithPostscripts)
+        !matches!(
+            self,
+            UsageError::IgnoreWithPostscripts | UsageError::UndoWithMove
+        )
+    }
+
+    /// Explanations for stderr that xCAT does not give (Getopt's warnings, which xCAT sends
+    /// only to its daemon log; this project's own errors).
+    pub fn extra_errors(&self) -> Vec<String> {
+        match self {
+            UsageError::Getopt(v) => v.clone(),
+            UsageError::UndoWithMove => vec![self.to_string()],
+            _ => Vec::new(),
+        }
     }
 }
 
-fn nonempty(v: Option<String>) -> Option<String> {
-    v.filter(|s| !s.is_empty())
+/// Perl's truthiness of an option value: `""` and `"0"` are false.
+pub fn perl_true(v: &Option<String>) -> bool {
+    matches!(v.as_deref(), Some(s) if !s.is_empty() && s != "0")
 }
 
-/// Parses and validates a command line (`argv[0]` included) in xCAT's order: Getopt errors,
-/// `-h`, `-v`, `-i` with `-P`, too many positionals, nothing to move.
+fn truthy(v: Option<String>) -> Option<String> {
+    Some(v).filter(perl_true).flatten()
+}
+
+/// The Getopt option table of [`Args`].
+pub fn option_table() -> Table {
+    Table::new(getopt::specs_from_clap(&Args::command()))
+}
+
+/// Parses `args` (without the program name) with Getopt's semantics into [`Args`].
 ///
 /// ```
-/// use snmove::cli::{parse, Action, UsageError};
-/// let Action::Move(m) = parse(["snmove", "-Vi", "-dsn2", "rack1"]).unwrap() else { panic!() };
-/// assert!(m.verbose && m.ignorenodes);
-/// assert_eq!((m.dest.as_deref(), m.noderange.as_deref()), (Some("sn2"), Some("rack1")));
-/// assert_eq!(parse(["snmove", "-h", "-v"]).unwrap(), Action::Usage);
-/// assert_eq!(parse(["snmove", "a", "b"]).unwrap_err(), UsageError::TooMany);
+/// let a = snmove::cli::parse_args(["-Vi", "grp", "--DEST=sn2"]).unwrap();
+/// assert!(a.verbose && a.ignorenodes);
+/// assert_eq!(a.dest.as_deref(), Some("sn2"));
+/// assert_eq!(a.noderange, ["grp"]);
 /// ```
-pub fn parse<I, T>(argv: I) -> Result<Action, UsageError>
+pub fn parse_args<I, S>(args: I) -> Result<Args, UsageError>
 where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
 {
-    let args = Args::try_parse_from(argv).map_err(|e| {
+    let words: Vec<String> = args.into_iter().map(|s| s.as_ref().to_string()).collect();
+    let table = option_table();
+    let parsed = getopt::parse(&table, &words);
+    if !parsed.errors.is_empty() {
+        return Err(UsageError::Getopt(parsed.errors));
+    }
+    // Hand the result to clap in canonical form.
+    let cmd = Args::command();
+    let mut canonical: Vec<String> = vec!["snmove".into()];
+    for occ in &parsed.options {
+        let long = cmd
+            .get_arguments()
+            .find(|a| a.get_id().as_str() == occ.id)
+            .and_then(|a| a.get_long())
+            .unwrap_or(occ.id.as_str());
+        canonical.push(match &occ.value {
+            Some(v) => format!("--{long}={v}"),
+            None => format!("--{long}"),
+        });
+    }
+    canonical.push("--".into());
+    canonical.extend(parsed.positionals);
+    Args::try_parse_from(canonical).map_err(|e| {
         let text = e.render().to_string();
-        UsageError::Getopt(text.lines().next().unwrap_or("invalid option").to_string())
-    })?;
-    validate(args)
+        let first = text.lines().next().unwrap_or("invalid command line");
+        UsageError::Getopt(vec![first.trim_start_matches("error: ").to_string()])
+    })
 }
 
-/// xCAT's validation of parsed options (see [`parse`]).
+/// Validates parsed options in xCAT's order.
 pub fn validate(a: Args) -> Result<Action, UsageError> {
-    if a.usage {
-        return Ok(Action::Usage);
-    }
     if a.help {
-        return Ok(Action::Help);
+        return Ok(Action::Usage);
     }
     if a.version {
         return Ok(Action::Version);
     }
-    let postscripts = nonempty(a.postscripts);
+    if a.long_help {
+        return Ok(Action::LongHelp);
+    }
+    if let Some(g) = a.generate {
+        return Ok(Action::Generate(g));
+    }
+    let postscripts = truthy(a.postscripts);
     if a.ignorenodes && postscripts.is_some() {
         return Err(UsageError::IgnoreWithPostscripts);
     }
-    if a.positional.len() > 1 {
+    if a.noderange.len() > 1 {
         return Err(UsageError::TooMany);
     }
+    let source = truthy(a.source);
     if let Some(journal) = a.undo {
-        return Ok(Action::Undo { journal, db: a.db });
+        if !a.noderange.is_empty()
+            || source.is_some()
+            || perl_true(&a.sourcen)
+            || perl_true(&a.dest)
+            || perl_true(&a.destn)
+            || a.liteonly
+            || postscripts.is_some()
+            || a.dry_run
+        {
+            return Err(UsageError::UndoWithMove);
+        }
+        return Ok(Action::Undo(UndoArgs {
+            journal,
+            db: a.db,
+            journal_dir: a.journal_dir,
+            json: a.json,
+        }));
     }
-    let noderange = a.positional.into_iter().next();
-    let source = nonempty(a.source);
+    let noderange = a.noderange.into_iter().next();
     if noderange.is_none() && source.is_none() {
         return Err(UsageError::NothingToMove);
     }
-    Ok(Action::Move(MoveArgs {
+    Ok(Action::Move(Box::new(MoveArgs {
         noderange,
         source,
-        sourcen: nonempty(a.sourcen),
-        dest: nonempty(a.dest),
-        destn: nonempty(a.destn),
+        sourcen: truthy(a.sourcen),
+        dest: truthy(a.dest),
+        destn: truthy(a.destn),
         liteonly: a.liteonly,
         ignorenodes: a.ignorenodes,
         postscripts,
@@ -247,7 +379,59 @@ pub fn validate(a: Args) -> Result<Action, UsageError> {
         json: a.json,
         db: a.db,
         journal_dir: a.journal_dir,
-    }))
+        skip_nodeset: a.skip_nodeset,
+    })))
+}
+
+/// Parses and validates a command line (without the program name).
+///
+/// ```
+/// use snmove::cli::{parse, Action, UsageError};
+/// let Action::Move(m) = parse(["-Vi", "-dsn2", "rack1"]).unwrap() else { panic!() };
+/// assert!(m.verbose && m.ignorenodes);
+/// assert_eq!((m.dest.as_deref(), m.noderange.as_deref()), (Some("sn2"), Some("rack1")));
+/// assert_eq!(parse(["-v", "-h"]).unwrap(), Action::Usage);
+/// assert_eq!(parse(["a", "b"]).unwrap_err(), UsageError::TooMany);
+/// ```
+pub fn parse<I, S>(args: I) -> Result<Action, UsageError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    validate(parse_args(args)?)
+}
+
+/// Whether xCAT's client would show the server prefix on information lines: it sets
+/// `XCATSHOWSVR` when a command-line word is exactly `-V` or `--verbose` (a bundle such as
+/// `-Vi` makes the command verbose but does not add the prefix).
+pub fn shows_server<S: AsRef<str>>(args: &[S]) -> bool {
+    args.iter()
+        .any(|a| matches!(a.as_ref(), "-V" | "--verbose"))
+}
+
+/// The reference help generated from [`Args`].
+pub fn long_help() -> String {
+    Args::command().render_long_help().to_string()
+}
+
+/// Writes the man page or completions generated from [`Args`].
+pub fn generate(what: Generate, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut cmd = Args::command();
+    match what {
+        Generate::Man => clap_mangen::Man::new(cmd).render(out),
+        Generate::CompleteBash => {
+            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "snmove", out);
+            Ok(())
+        }
+        Generate::CompleteZsh => {
+            clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "snmove", out);
+            Ok(())
+        }
+        Generate::CompleteFish => {
+            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "snmove", out);
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -255,10 +439,8 @@ mod tests {
     use super::*;
 
     fn mv(args: &[&str]) -> MoveArgs {
-        let mut v = vec!["snmove"];
-        v.extend_from_slice(args);
-        match parse(v).unwrap() {
-            Action::Move(m) => m,
+        match parse(args).unwrap() {
+            Action::Move(m) => *m,
             other => panic!("{other:?}"),
         }
     }
@@ -270,35 +452,190 @@ mod tests {
         assert_eq!(mv(&["g", "-d", "sn2"]).noderange.as_deref(), Some("g"));
         assert_eq!(mv(&["-ssn1"]).source.as_deref(), Some("sn1"));
         assert!(mv(&["--ign", "g"]).ignorenodes, "unique prefix");
-        assert_eq!(mv(&["--source", "sn1"]).source.as_deref(), Some("sn1"), "exact beats prefix of --sourcen");
-        assert!(parse(["snmove", "--sou", "x"]).is_err(), "ambiguous prefix, as Getopt::Long says");
-        assert_eq!(mv(&["-s", "a", "-s", "b"]).source.as_deref(), Some("b"), "last one wins");
+        assert_eq!(mv(&["--source", "sn1"]).source.as_deref(), Some("sn1"));
+        assert_eq!(
+            mv(&["--sourcen", "x", "-s", "y"]).sourcen.as_deref(),
+            Some("x")
+        );
+        assert!(matches!(parse(["--sou", "x"]), Err(UsageError::Getopt(_))));
+        assert_eq!(
+            mv(&["-s", "a", "-s", "b"]).source.as_deref(),
+            Some("b"),
+            "last one wins"
+        );
         let m = mv(&["-Vin", "-s", "sn1"]);
         assert!(m.verbose && m.ignorenodes && m.noretarget);
-        // A single-dash long form is a bundle: -source x = -s ource, then x is the noderange.
         let m = mv(&["-source", "x"]);
-        assert_eq!((m.source.as_deref(), m.noderange.as_deref()), (Some("ource"), Some("x")));
+        assert_eq!(
+            (m.source.as_deref(), m.noderange.as_deref()),
+            (Some("ource"), Some("x"))
+        );
+        assert_eq!(
+            mv(&["-d", "-i", "g"]).dest.as_deref(),
+            Some("-i"),
+            "a value may start with -"
+        );
+        assert_eq!(
+            mv(&["g", "--dry-run", "--json"]).noderange.as_deref(),
+            Some("g")
+        );
+        assert!(
+            mv(&["g", "--dry"]).dry_run,
+            "new long options abbreviate too"
+        );
+    }
+
+    #[test]
+    fn new_options_do_not_make_xcat_abbreviations_ambiguous() {
+        let xcat = Table::new(
+            [
+                ("h", 'h', "help", false),
+                ("v", 'v', "version", false),
+                ("source", 's', "source", true),
+                ("sourcen", 'S', "sourcen", true),
+                ("dest", 'd', "dest", true),
+                ("destn", 'D', "destn", true),
+                ("liteonly", 'l', "liteonly", false),
+                ("noretarget", 'n', "noretarget", false),
+                ("postscripts", 'P', "postscripts", true),
+                ("ignorenodes", 'i', "ignorenodes", false),
+                ("verbose", 'V', "verbose", false),
+            ]
+            .into_iter()
+            .map(|(id, s, l, v)| getopt::OptSpec {
+                id: id.into(),
+                short: Some(s),
+                long: vec![l.into()],
+                takes_value: v,
+            })
+            .collect(),
+        );
+        let ours = option_table();
+        let canon = |t: &Table, p: &getopt::Parsed| -> Vec<String> {
+            let _ = t;
+            p.options
+                .iter()
+                .map(|o| {
+                    let spec = ours
+                        .specs()
+                        .iter()
+                        .chain(xcat.specs())
+                        .find(|s| s.id == o.id)
+                        .unwrap();
+                    format!("{:?}{:?}", spec.short, o.value)
+                })
+                .chain(p.errors.iter().map(|e| format!("!{e}")))
+                .collect()
+        };
+        for name in [
+            "help",
+            "version",
+            "source",
+            "sourcen",
+            "dest",
+            "destn",
+            "liteonly",
+            "noretarget",
+            "postscripts",
+            "ignorenodes",
+            "verbose",
+        ] {
+            for end in 1..=name.len() {
+                for word in [
+                    format!("--{}", &name[..end]),
+                    format!("--{}", name[..end].to_uppercase()),
+                ] {
+                    let args = [word.as_str(), "x"];
+                    let a = getopt::parse(&xcat, &args);
+                    let b = getopt::parse(&ours, &args);
+                    assert_eq!(canon(&xcat, &a), canon(&ours, &b), "{word}");
+                }
+            }
+        }
     }
 
     #[test]
     fn validation_order() {
-        assert_eq!(parse(["snmove", "-h", "-v"]).unwrap(), Action::Usage);
-        assert_eq!(parse(["snmove", "-v", "-i", "-P", "x"]).unwrap(), Action::Version);
-        assert_eq!(parse(["snmove", "-i", "-P", "x", "a", "b"]).unwrap_err(), UsageError::IgnoreWithPostscripts);
-        assert_eq!(parse(["snmove", "a", "b"]).unwrap_err(), UsageError::TooMany);
-        assert_eq!(parse(["snmove"]).unwrap_err(), UsageError::NothingToMove);
-        assert_eq!(parse(["snmove", "-s", ""]).unwrap_err(), UsageError::NothingToMove);
-        assert!(matches!(parse(["snmove", "-x"]).unwrap_err(), UsageError::Getopt(_)));
-        assert!(matches!(parse(["snmove", "-d"]).unwrap_err(), UsageError::Getopt(_)));
-        // An empty -P counts as not given, so it does not clash with -i.
-        assert!(mv(&["-i", "-P", "", "g"]).postscripts.is_none());
+        assert_eq!(parse(["-h", "-v"]).unwrap(), Action::Usage);
+        assert_eq!(parse(["-v", "-i", "-P", "x"]).unwrap(), Action::Version);
+        assert_eq!(
+            parse(["-i", "-P", "x", "a", "b"]).unwrap_err(),
+            UsageError::IgnoreWithPostscripts
+        );
+        assert_eq!(parse(["a", "b"]).unwrap_err(), UsageError::TooMany);
+        assert_eq!(
+            parse::<[&str; 0], &str>([]).unwrap_err(),
+            UsageError::NothingToMove
+        );
+        assert_eq!(parse(["-s", ""]).unwrap_err(), UsageError::NothingToMove);
+        assert_eq!(
+            parse(["-s", "0"]).unwrap_err(),
+            UsageError::NothingToMove,
+            "Perl reads 0 as false"
+        );
+        assert!(matches!(parse(["-x"]).unwrap_err(), UsageError::Getopt(_)));
+        assert!(
+            matches!(parse(["-h", "-x"]).unwrap_err(), UsageError::Getopt(_)),
+            "Getopt errors come first"
+        );
+        assert!(matches!(parse(["-d"]).unwrap_err(), UsageError::Getopt(_)));
+        assert!(
+            mv(&["-i", "-P", "", "g"]).postscripts.is_none(),
+            "an empty -P is not given"
+        );
+        assert_eq!(
+            mv(&[""]).noderange.as_deref(),
+            Some(""),
+            "an empty word is a noderange"
+        );
+        assert!(matches!(
+            parse(["--undo", "j", "g"]).unwrap_err(),
+            UsageError::UndoWithMove
+        ));
+        assert!(matches!(parse(["--undo", "j"]).unwrap(), Action::Undo(_)));
+        assert!(matches!(
+            parse(["--generate", "bogus"]).unwrap_err(),
+            UsageError::Getopt(_)
+        ));
+        assert_eq!(
+            parse(["--generate", "man"]).unwrap(),
+            Action::Generate(Generate::Man)
+        );
     }
 
     #[test]
     fn usage_text_is_xcats() {
-        assert_eq!(USAGE.lines().count(), 23);
-        assert!(USAGE.starts_with("\nsnmove - Move xCAT compute nodes from one xCAT service node to a \nbackup"));
-        assert!(USAGE.contains("[[-D|--dest ]  sn2n]"));
-        assert!(USAGE.contains("\t\t[[-D|--destn]  sn2n] [-i|--ignorenodes] \n"));
+        let text: String = USAGE_LINES.iter().map(|l| format!("{l}\n")).collect();
+        assert_eq!(text.lines().count(), 23);
+        assert!(text.starts_with(
+            "\nsnmove - Move xCAT compute nodes from one xCAT service node to a \nbackup"
+        ));
+        assert!(text.contains("[[-D|--dest ]  sn2n]"));
+        assert!(text.contains("\t\t[[-D|--destn]  sn2n] [-i|--ignorenodes] \n"));
+    }
+
+    #[test]
+    fn server_prefix_only_for_exact_words() {
+        assert!(shows_server(&["g", "-V"]));
+        assert!(shows_server(&["--verbose"]));
+        assert!(!shows_server(&["-Vi", "g"]));
+    }
+
+    #[test]
+    fn generated_help_lists_every_option() {
+        let h = long_help();
+        for o in [
+            "--source",
+            "--dry-run",
+            "--undo",
+            "--journal-dir",
+            "--skip-nodeset",
+            "--noretarget",
+        ] {
+            assert!(h.contains(o), "{o}");
+        }
+        let mut man = Vec::new();
+        generate(Generate::Man, &mut man).unwrap();
+        assert!(String::from_utf8_lossy(&man).contains("snmove"));
     }
 }

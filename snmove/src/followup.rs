@@ -1,102 +1,210 @@
-//! The xCAT commands a move runs after the database commit (spec §10.5, §10.9): `makeconservercf`
-//! for the nodes whose conserver changed, and `nodeset` per provisioning method. They run where
-//! xCAT is installed (`PATH`, then `/opt/xcat/sbin`, then `/opt/xcat/bin`); elsewhere the exact
-//! command lines the administrator still has to run are reported.
+//! Running xCAT's own commands after the database commit (`makeconservercf`, `nodeset`, and
+//! `xdsh`/`updatenode` when they carry the node-side steps). A command is run where xCAT is
+//! installed — the first executable found in `PATH`, then `/opt/xcat/sbin`, then
+//! `/opt/xcat/bin` — with stdout and stderr merged in order, as xCAT relays a sub-command's
+//! output. Where it is not installed, the caller reports the exact command line the
+//! administrator still has to run.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use crate::plan::Plan;
+/// The longest node list passed as one argument (Linux refuses single arguments over 128 KiB);
+/// longer lists are split over several runs of the same command.
+pub const MAX_NODE_ARG: usize = 100_000;
 
-/// One follow-up command.
+/// What happened to one command.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FollowUp {
-    /// Program name (`makeconservercf`, `nodeset`).
-    pub program: String,
-    /// Its arguments.
-    pub args: Vec<String>,
-}
-
-impl FollowUp {
-    /// The command line as an administrator would type it.
-    pub fn command_line(&self) -> String {
-        let mut s = self.program.clone();
-        for a in &self.args {
-            s.push(' ');
-            s.push_str(a);
-        }
-        s
-    }
-}
-
-/// What happened to a follow-up.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum FollowUpResult {
-    /// Ran and succeeded; its output.
-    Ok {
-        /// stdout and stderr.
-        output: String,
-    },
-    /// Ran and failed.
-    Failed {
-        /// Exit code, if any.
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// It ran; its exit status and output lines (stdout and stderr, merged).
+    Ran {
+        /// Whether it exited 0.
+        ok: bool,
+        /// Its exit code (`None`: killed by a signal).
         code: Option<i32>,
-        /// stdout and stderr.
-        output: String,
+        /// Its output, line by line.
+        lines: Vec<String>,
     },
-    /// xCAT is not installed here: the administrator must run it.
+    /// The command is not installed here.
     NotInstalled,
+    /// It could not be started.
+    Failed {
+        /// Why.
+        error: String,
+    },
 }
 
-/// The follow-ups of a plan, in xCAT's order (makeconservercf, then nodeset per method).
-pub fn follow_ups(plan: &Plan) -> Vec<FollowUp> {
-    let mut v = Vec::new();
-    if !plan.conserver_nodes.is_empty() {
-        v.push(FollowUp {
-            program: "makeconservercf".into(),
-            args: vec![plan.conserver_nodes.join(",")],
-        });
+impl Outcome {
+    /// Whether the command ran and succeeded.
+    pub fn ok(&self) -> bool {
+        matches!(self, Outcome::Ran { ok: true, .. })
     }
-    for (arg, nodes) in &plan.nodeset {
-        v.push(FollowUp {
-            program: "nodeset".into(),
-            args: vec![nodes.join(","), arg.clone()],
-        });
+
+    /// The output lines (none if it did not run).
+    pub fn lines(&self) -> &[String] {
+        match self {
+            Outcome::Ran { lines, .. } => lines,
+            _ => &[],
+        }
     }
-    v
 }
 
 /// Finds an xCAT command: `PATH` first, then `/opt/xcat/sbin`, then `/opt/xcat/bin`.
-pub fn find_command(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = path.map(|p| std::env::split_paths(p).collect()).unwrap_or_default();
+///
+/// ```
+/// let sh = snmove::followup::find_command("sh", Some(std::ffi::OsStr::new("/bin:/usr/bin")));
+/// assert!(sh.is_some());
+/// assert!(snmove::followup::find_command("no-such-command-here", Some(std::ffi::OsStr::new("/nonexistent"))).is_none());
+/// ```
+pub fn find_command(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = path
+        .map(|p| std::env::split_paths(p).collect())
+        .unwrap_or_default();
     dirs.push("/opt/xcat/sbin".into());
     dirs.push("/opt/xcat/bin".into());
-    dirs.into_iter().map(|d| d.join(name)).find(|p| is_executable(p))
+    dirs.into_iter()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
-/// Runs one follow-up if the command is installed.
-pub fn run(f: &FollowUp) -> FollowUpResult {
-    let Some(prog) = find_command(&f.program, std::env::var_os("PATH").as_deref()) else {
-        return FollowUpResult::NotInstalled;
+/// Runs `name args…` if the command is installed, collecting its merged output.
+pub fn run(name: &str, args: &[String]) -> Outcome {
+    let Some(prog) = find_command(name, std::env::var_os("PATH").as_deref()) else {
+        return Outcome::NotInstalled;
     };
-    match Command::new(&prog).args(&f.args).stdin(std::process::Stdio::null()).output() {
-        Ok(o) => {
-            let mut output = String::from_utf8_lossy(&o.stdout).into_owned();
-            output.push_str(&String::from_utf8_lossy(&o.stderr));
-            if o.status.success() {
-                FollowUpResult::Ok { output }
-            } else {
-                FollowUpResult::Failed { code: o.status.code(), output }
+    run_program(&prog, args)
+}
+
+/// Runs a program with its stderr sent to its stdout (through `/bin/sh`, `exec prog "$@" 2>&1`),
+/// so the two keep their relative order as xCAT relays them.
+pub fn run_program(prog: &Path, args: &[String]) -> Outcome {
+    if !is_executable(prog) {
+        return Outcome::Failed {
+            error: format!("cannot run {}: not an executable file", prog.display()),
+        };
+    }
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("exec \"$0\" \"$@\" 2>&1")
+        .arg(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            return Outcome::Failed {
+                error: format!("cannot run {}: {e}", prog.display()),
             }
         }
-        Err(e) => FollowUpResult::Failed {
-            code: None,
-            output: format!("cannot run {}: {e}", prog.display()),
-        },
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    Outcome::Ran {
+        ok: out.status.success(),
+        code: out.status.code(),
+        lines: text.lines().map(str::to_string).collect(),
+    }
+}
+
+/// Splits a node list into comma-joined chunks of at most [`MAX_NODE_ARG`] bytes.
+///
+/// ```
+/// let nodes: Vec<String> = (0..3).map(|i| format!("cn{i}")).collect();
+/// assert_eq!(snmove::followup::node_chunks(&nodes), ["cn0,cn1,cn2"]);
+/// ```
+pub fn node_chunks(nodes: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for n in nodes {
+        if !cur.is_empty() && cur.len() + 1 + n.len() > MAX_NODE_ARG {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(',');
+        }
+        cur.push_str(n);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A command line as an administrator would type it (arguments with spaces quoted).
+pub fn command_line(name: &str, args: &[String]) -> String {
+    let mut s = name.to_string();
+    for a in args {
+        s.push(' ');
+        if a.is_empty()
+            || a.contains(|c: char| c.is_whitespace() || "'\"$`\\|&;<>()*?[]{}!#~".contains(c))
+        {
+            s.push('\'');
+            s.push_str(&a.replace('\'', r"'\''"));
+            s.push('\'');
+        } else {
+            s.push_str(a);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_output_keeps_order_and_status() {
+        let out = run_program(
+            Path::new("/bin/sh"),
+            &["-c".into(), "echo a; echo b >&2; echo c; exit 3".into()],
+        );
+        assert_eq!(
+            out,
+            Outcome::Ran {
+                ok: false,
+                code: Some(3),
+                lines: vec!["a".into(), "b".into(), "c".into()]
+            }
+        );
+        assert!(matches!(
+            run_program(Path::new("/nonexistent/x"), &[]),
+            Outcome::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn chunks_respect_the_argument_limit() {
+        let nodes: Vec<String> = (0..60_000).map(|i| format!("node{i:05}")).collect();
+        let chunks = node_chunks(&nodes);
+        assert!(chunks.len() > 1);
+        assert!(chunks.iter().all(|c| c.len() <= MAX_NODE_ARG));
+        assert_eq!(chunks.join(",").split(',').count(), nodes.len());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(
+            command_line(
+                "updatenode",
+                &["cn1,cn2".into(), "-P".into(), "syslog,setupntp".into()]
+            ),
+            "updatenode cn1,cn2 -P syslog,setupntp"
+        );
+        assert_eq!(
+            command_line(
+                "xdsh",
+                &["cn1".into(), "route add default gw 10.0.0.1".into()]
+            ),
+            "xdsh cn1 'route add default gw 10.0.0.1'"
+        );
     }
 }

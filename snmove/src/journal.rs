@@ -1,50 +1,65 @@
-//! The journal of a move: the exact rows before the move (and the rows the move writes),
-//! written before the commit, so `snmove --undo JOURNAL` can restore the database exactly.
+//! The journal of a move: every row a move writes, exactly as it was before and as the move
+//! leaves it. It is written (and fsynced) before the commit, so `snmove --undo JOURNAL` can
+//! always restore the database: rows are put back in place, rows the move created are removed
+//! again (so group inheritance comes back), and nothing is restored unless every row is still
+//! as the move left it.
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use xcattab::{Batch, Database, Expect, Op, Row};
+use xcattab::{Batch, Database, Expect, Op, Row, Value};
 
-/// One row image.
+/// Format version written in every journal.
+pub const VERSION: u32 = 1;
+
+/// The rows of one table in a journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RowImage {
-    /// Table.
-    pub table: String,
-    /// Key (the node).
-    pub key: String,
-    /// The table's columns, in order, when the image was taken.
+pub struct TableImages {
+    /// The table's columns when the journal was written.
     pub columns: Vec<String>,
-    /// The whole row; `None`: the row did not exist.
-    pub row: Option<Row>,
+    /// One entry per row written, in the order of the move.
+    pub rows: Vec<RowImages>,
 }
 
-/// A journal file.
+/// One row before and after the move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowImages {
+    /// The row's key (the node).
+    pub key: String,
+    /// The whole row before (`None`: there was no row).
+    pub before: Option<Row>,
+    /// The whole row after.
+    pub after: Option<Row>,
+}
+
+/// A journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
-    /// Format version.
+    /// Format version ([`VERSION`]).
     pub version: u32,
-    /// The store (without credentials).
+    /// The store the move was made in (without credentials).
     pub store: String,
     /// The command line of the move.
     pub command: Vec<String>,
-    /// Seconds since the epoch when written.
+    /// Seconds since the epoch when it was written.
     pub created: u64,
-    /// Rows before the move.
-    pub before: Vec<RowImage>,
-    /// The same rows after the move.
-    pub after: Vec<RowImage>,
+    /// Nodes moved, as `old SN -> new SN` pairs with their counts, for people reading the file.
+    pub summary: Vec<String>,
+    /// The rows, by table.
+    pub tables: BTreeMap<String, TableImages>,
 }
 
-/// Journal errors.
+/// Why a journal cannot be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     /// I/O.
     #[error("cannot {op} journal {}: {source}", path.display())]
     Io {
-        /// What.
+        /// What was being done.
         op: &'static str,
-        /// Where.
+        /// The file or directory.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
@@ -52,99 +67,171 @@ pub enum JournalError {
     /// Not a journal.
     #[error("{} is not a snmove journal: {source}", path.display())]
     Format {
-        /// Where.
+        /// The file.
         path: PathBuf,
         /// Why.
         source: serde_json::Error,
     },
-    /// Written for another store.
-    #[error("{} was written for {journal}, not {store}", path.display())]
-    OtherStore {
-        /// Where.
-        path: PathBuf,
-        /// The journal's store.
-        journal: String,
-        /// The store in use.
-        store: String,
-    },
-    /// Bad contents.
+    /// A journal this version cannot use.
     #[error("{}: {reason}", path.display())]
     Invalid {
-        /// Where.
+        /// The file.
         path: PathBuf,
         /// Why.
         reason: String,
     },
 }
 
-fn image(db: &Database, table: &str, key: &str) -> RowImage {
-    let t = db.table(table);
-    RowImage {
-        table: table.to_string(),
-        key: key.to_string(),
-        columns: t.map(|t| t.columns().to_vec()).unwrap_or_default(),
-        row: t.and_then(|t| t.find(&[key]).map(|i| t.rows()[i].clone())),
+fn after_row(
+    table: &xcattab::Table,
+    before: Option<&Row>,
+    key: &str,
+    values: &[(String, Value)],
+) -> Row {
+    let mut row = match before {
+        Some(r) => r.clone(),
+        None => {
+            let mut r: Row = vec![None; table.columns().len()];
+            for k in table.key_indices() {
+                r[k] = Some(key.to_string());
+            }
+            r
+        }
+    };
+    for (c, v) in values {
+        if let Some(i) = table.column_index(c) {
+            row[i].clone_from(v);
+        }
     }
+    row
 }
 
 impl Journal {
-    /// Builds the journal of `batch` applied to `db`: images of every row it writes, before and
-    /// after (computed by applying the batch to a copy).
-    pub fn of(db: &Database, batch: &Batch, store: &str, command: Vec<String>) -> Result<Self, xcattab::batch::BatchError> {
-        let mut keys: Vec<(String, String)> = Vec::new();
+    /// The journal of `batch` (node-keyed `Set` and `Put` writes) applied to `db`.
+    ///
+    /// ```
+    /// use xcattab::{Batch, Database, Table};
+    /// let mut db = Database::new();
+    /// db.insert(Table::new("noderes"));
+    /// let mut b = Batch::new();
+    /// b.set("noderes", "cn1", [("servicenode", "sn2,sn1")]);
+    /// let j = snmove::journal::Journal::of(&db, &b, "CSV:/x", vec![]);
+    /// let undo = j.undo_batch();
+    /// b.apply(&mut db).unwrap();
+    /// undo.apply(&mut db).unwrap();
+    /// assert!(db.table("noderes").unwrap().is_empty(), "the created row is removed again");
+    /// ```
+    pub fn of(db: &Database, batch: &Batch, store: &str, command: Vec<String>) -> Self {
+        let mut tables: BTreeMap<String, TableImages> = BTreeMap::new();
+        // Rows written twice keep their first before-image and their last after-image.
+        let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut absent: BTreeMap<String, xcattab::Table> = BTreeMap::new();
         for op in &batch.ops {
-            if let Op::Set { table, key, .. } | Op::Put { table, key, .. } | Op::Delete { table, key } = op {
-                if let Some(k) = key.first() {
-                    keys.push((table.clone(), k.clone()));
+            let (tname, key) = match op {
+                Op::Set { table, key, .. }
+                | Op::Put { table, key, .. }
+                | Op::Delete { table, key } => (table, key),
+                Op::Replace(_) => continue,
+            };
+            let Some(k) = key.first() else { continue };
+            if db.table(tname).is_none() && !absent.contains_key(tname) {
+                absent.insert(tname.clone(), xcattab::Table::new(tname));
+            }
+            let Some(table) = db.table(tname).or_else(|| absent.get(tname)) else {
+                continue;
+            };
+            let entry = tables.entry(tname.clone()).or_insert_with(|| TableImages {
+                columns: table.columns().to_vec(),
+                rows: Vec::new(),
+            });
+            let slot = *index.entry((tname.clone(), k.clone())).or_insert_with(|| {
+                let before = table.find(&[k.as_str()]).map(|i| table.rows()[i].clone());
+                entry.rows.push(RowImages {
+                    key: k.clone(),
+                    after: before.clone(),
+                    before,
+                });
+                entry.rows.len() - 1
+            });
+            let img = &mut entry.rows[slot];
+            img.after = match op {
+                Op::Set { values, .. } => {
+                    if img.after.is_none()
+                        && values
+                            .iter()
+                            .all(|(_, v)| v.as_deref().unwrap_or("").is_empty())
+                    {
+                        None
+                    } else {
+                        Some(after_row(table, img.after.as_ref(), k, values))
+                    }
                 }
-            }
+                Op::Put { row, .. } => Some(row.clone()),
+                Op::Delete { .. } => None,
+                Op::Replace(_) => continue,
+            };
         }
-        keys.sort();
-        keys.dedup();
-        let mut after_db = Database::new();
-        for t in keys.iter().map(|(t, _)| t).collect::<std::collections::BTreeSet<_>>() {
-            if let Some(table) = db.table(t) {
-                after_db.insert(table.clone());
-            }
-        }
-        let mut plain = batch.clone();
-        plain.expects.clear();
-        plain.apply(&mut after_db)?;
-        Ok(Journal {
-            version: 1,
+        Journal {
+            version: VERSION,
             store: store.to_string(),
             command,
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
-            before: keys.iter().map(|(t, k)| image(db, t, k)).collect(),
-            after: keys.iter().map(|(t, k)| image(&after_db, t, k)).collect(),
-        })
+            summary: Vec::new(),
+            tables,
+        }
     }
 
-    /// Writes the journal durably (temporary file, fsync, rename) as `dir/snmove-<time>-<pid>.json`.
+    /// Number of rows recorded.
+    pub fn rows(&self) -> usize {
+        self.tables.values().map(|t| t.rows.len()).sum()
+    }
+
+    /// Writes the journal durably into `dir` (created if needed) as
+    /// `snmove-<seconds>-<pid>.json`: a temporary file, fsynced, renamed, the directory fsynced.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, JournalError> {
         let io = |op, path: &Path| {
             let path = path.to_path_buf();
             move |source| JournalError::Io { op, path, source }
         };
         std::fs::create_dir_all(dir).map_err(io("create the directory of", dir))?;
-        let path = dir.join(format!("snmove-{}-{}.json", self.created, std::process::id()));
+        let mut path = dir.join(format!(
+            "snmove-{}-{}.json",
+            self.created,
+            std::process::id()
+        ));
+        let mut n = 1;
+        while path.exists() {
+            path = dir.join(format!(
+                "snmove-{}-{}-{n}.json",
+                self.created,
+                std::process::id()
+            ));
+            n += 1;
+        }
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).map_err(|e| JournalError::Invalid {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
         {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(io("create", &tmp))?;
-            f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(io("write", &tmp))?;
+            let f = std::fs::File::create(&tmp).map_err(io("create", &tmp))?;
+            let mut w = std::io::BufWriter::new(f);
+            serde_json::to_writer(&mut w, self).map_err(|e| JournalError::Io {
+                op: "write",
+                path: tmp.clone(),
+                source: e.into(),
+            })?;
+            w.write_all(b"\n").map_err(io("write", &tmp))?;
+            let f = w.into_inner().map_err(|e| JournalError::Io {
+                op: "write",
+                path: tmp.clone(),
+                source: e.into_error(),
+            })?;
+            f.sync_all().map_err(io("sync", &tmp))?;
         }
         std::fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io("sync", dir))?;
         Ok(path)
     }
 
@@ -159,38 +246,82 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         })?;
-        if j.version != 1 || j.before.len() != j.after.len() {
+        if j.version != VERSION {
             return Err(JournalError::Invalid {
                 path: path.to_path_buf(),
-                reason: "unsupported version or inconsistent row lists".into(),
+                reason: format!(
+                    "journal format version {} (this snmove reads version {VERSION})",
+                    j.version
+                ),
             });
+        }
+        for (name, t) in &j.tables {
+            for r in &t.rows {
+                for row in [&r.before, &r.after].into_iter().flatten() {
+                    if row.len() != t.columns.len() {
+                        return Err(JournalError::Invalid {
+                            path: path.to_path_buf(),
+                            reason: format!(
+                                "table {name}, row '{}': {} fields for {} columns",
+                                r.key,
+                                row.len(),
+                                t.columns.len()
+                            ),
+                        });
+                    }
+                }
+            }
         }
         Ok(j)
     }
 
-    /// The batch that undoes the move: each row back to its before-image (rows that did not
-    /// exist are deleted again), refused at commit unless every row is still as the move left
-    /// it.
+    /// The batch that undoes the move: every row back to its before-image (rows that did not
+    /// exist are deleted), refused at commit unless every row is still as the move left it.
     pub fn undo_batch(&self) -> Batch {
         let mut b = Batch::new();
-        for (before, after) in self.before.iter().zip(&self.after) {
-            b.expect(Expect {
-                table: after.table.clone(),
-                key: vec![after.key.clone()],
-                row: after.row.clone(),
-            });
-            match &before.row {
-                Some(row) => b.push(Op::Put {
-                    table: before.table.clone(),
-                    key: vec![before.key.clone()],
-                    row: row.clone(),
-                }),
-                None => b.push(Op::Delete {
-                    table: before.table.clone(),
-                    key: vec![before.key.clone()],
-                }),
-            };
+        for (table, t) in &self.tables {
+            for r in &t.rows {
+                b.expect(Expect {
+                    table: table.clone(),
+                    key: vec![r.key.clone()],
+                    row: r.after.clone(),
+                });
+                match &r.before {
+                    Some(row) => b.push(Op::Put {
+                        table: table.clone(),
+                        key: vec![r.key.clone()],
+                        row: row.clone(),
+                    }),
+                    None => b.push(Op::Delete {
+                        table: table.clone(),
+                        key: vec![r.key.clone()],
+                    }),
+                };
+            }
         }
         b
+    }
+
+    /// The tables the journal touches.
+    pub fn table_names(&self) -> Vec<&str> {
+        self.tables.keys().map(String::as_str).collect()
+    }
+
+    /// Checks that the store's tables still have the columns the journal was written with.
+    pub fn check_columns(&self, db: &Database) -> Result<(), String> {
+        for (name, t) in &self.tables {
+            let now = db
+                .table(name)
+                .map(|x| x.columns().to_vec())
+                .unwrap_or_else(|| xcattab::Table::new(name).columns().to_vec());
+            if now != t.columns {
+                return Err(format!(
+                    "table {name} has columns {} now, but the journal was written with {}",
+                    now.join(","),
+                    t.columns.join(",")
+                ));
+            }
+        }
+        Ok(())
     }
 }

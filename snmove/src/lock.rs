@@ -38,16 +38,29 @@ impl MoveLock {
     /// Takes the lock without waiting.
     pub fn acquire(dir: &Path) -> Result<Self, LockError> {
         let path = dir.join(".snmove.lock");
-        let io = |source| LockError::Io { path: path.clone(), source };
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             return Err(LockError::Busy {
                 path,
-                holder: if holder.trim().is_empty() { "unknown process".into() } else { holder.trim().to_string() },
+                holder: if holder.trim().is_empty() {
+                    "unknown process".into()
+                } else {
+                    holder.trim().to_string()
+                },
             });
         }
         let _ = file.set_len(0);

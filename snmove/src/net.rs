@@ -16,42 +16,52 @@ pub struct Network {
     pub gateway: Option<String>,
 }
 
-/// The number of leading one bits of a mask written in any of xCAT's forms, for an address
-/// family of `bits` bits. `None` if the mask cannot be read.
-fn prefix_len(mask: &str, bits: u32) -> Option<u32> {
-    let m = mask.trim();
-    if let Some(p) = m.strip_prefix('/') {
-        return p.parse().ok().filter(|&p| p <= bits);
-    }
-    if let Some(h) = m.strip_prefix("0x").or_else(|| m.strip_prefix("0X")) {
-        let v = u128::from_str_radix(h, 16).ok()?;
-        return contiguous(v << (128 - bits), bits);
-    }
-    if let Ok(p) = m.parse::<u32>() {
-        return (p <= bits).then_some(p);
-    }
-    match m.parse::<IpAddr>().ok()? {
-        IpAddr::V4(a) if bits == 32 => contiguous((u32::from(a) as u128) << 96, 32),
-        IpAddr::V6(a) if bits == 128 => contiguous(u128::from(a), 128),
-        _ => None,
-    }
+/// Perl's numification of a string: its leading decimal digits (`"24abc"` is 24, `"x"` is 0).
+fn perl_num(s: &str) -> u32 {
+    let s = s.trim_start();
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits
+        .parse()
+        .unwrap_or(if digits.is_empty() { 0 } else { u32::MAX })
 }
 
-/// Leading ones of a left-aligned mask; masks with holes are read as their leading ones, the
-/// way a bitwise AND would mostly behave for real configurations.
-fn contiguous(v: u128, bits: u32) -> Option<u32> {
-    Some(v.leading_ones().min(bits))
-}
-
-fn to_bits(ip: IpAddr) -> (u128, u32) {
-    match ip {
-        IpAddr::V4(a) => ((u32::from(a) as u128) << 96, 32),
-        IpAddr::V6(a) => (u128::from(a), 128),
+/// `inet_aton` of a dotted mask: `a.b.c.d`, `a.b.c`, `a.b`, `a` (each part decimal, octal with a
+/// leading 0, or hex with 0x, the last part filling the remaining bytes).
+fn inet_aton(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
     }
+    let mut nums = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let v = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            u64::from_str_radix(h, 16).ok()?
+        } else if p.len() > 1 && p.starts_with('0') {
+            u64::from_str_radix(&p[1..], 8).ok()?
+        } else {
+            p.parse::<u64>().ok()?
+        };
+        nums.push(v);
+    }
+    let (last, head) = nums.split_last()?;
+    let mut v: u64 = 0;
+    for (i, h) in head.iter().enumerate() {
+        if *h > 255 {
+            return None;
+        }
+        v |= h << (24 - 8 * i);
+    }
+    let room = 32 - 8 * head.len() as u32;
+    if room < 64 && *last >= (1u64 << room) {
+        return None;
+    }
+    Some((v | last) as u32)
 }
 
-/// Whether `ip` lies in `net`/`mask` (`net` may also be written `a.b.c.d/len`, which then wins
-/// over `mask`, as in xCAT). Addresses of different families never match.
+/// Whether `ip` lies in `net`/`mask`, as xCAT's `ishostinsubnet` decides it: `net` may carry
+/// a CIDR suffix (which then replaces `mask`); `mask` may be `/len`, hex (`0xffff0000`) or
+/// dotted (read by `inet_aton`, so a bare number is an address, not a length); the masks are
+/// applied bit by bit. IPv4 and IPv6 never match each other; IPv6 takes prefix lengths.
 ///
 /// ```
 /// use snmove::net::in_subnet;
@@ -59,28 +69,74 @@ fn to_bits(ip: IpAddr) -> (u128, u32) {
 /// assert!(in_subnet(ip, "10.1.0.0", "255.255.0.0"));
 /// assert!(in_subnet(ip, "10.1.0.0/16", ""));
 /// assert!(in_subnet(ip, "10.1.2.0", "/24"));
+/// assert!(in_subnet(ip, "10.1.0.0", "0xffff0000"));
 /// assert!(!in_subnet(ip, "10.2.0.0", "255.255.0.0"));
 /// ```
 pub fn in_subnet(ip: IpAddr, net: &str, mask: &str) -> bool {
-    let (net, mask) = match net.split_once('/') {
-        Some((n, len)) => (n, format!("/{len}")),
-        None => (net, mask.to_string()),
+    // 0: dotted, 1: prefix length, 2: hex.
+    let (net, mask, kind) = match net.split_once('/') {
+        Some((n, m)) => (n, m, 1),
+        None => match mask.strip_prefix('/') {
+            Some(m) => (net, m, 1),
+            None if mask.contains('/') => (net, mask, 1),
+            None if mask.len() >= 2 && mask[..2].eq_ignore_ascii_case("0x") => (net, mask, 2),
+            None => (net, mask, 0),
+        },
     };
-    let Ok(net) = net.trim().parse::<IpAddr>() else { return false };
-    let (a, bits) = to_bits(ip);
-    let (n, nbits) = to_bits(net);
-    if bits != nbits {
+    let Ok(net) = net.trim().parse::<IpAddr>() else {
         return false;
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let m: u32 = match kind {
+                1 => {
+                    let len = perl_num(mask).min(32);
+                    if len == 0 {
+                        0
+                    } else {
+                        u32::MAX << (32 - len)
+                    }
+                }
+                2 => {
+                    let h: String = mask[2..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_hexdigit())
+                        .collect();
+                    u64::from_str_radix(&h, 16).map(|v| v as u32).unwrap_or(0)
+                }
+                _ => match inet_aton(mask.trim()) {
+                    Some(m) => m,
+                    // xCAT would AND with an undefined (zero) mask and match everything; a
+                    // mask nobody can read matches nothing here.
+                    None => return false,
+                },
+            };
+            (u32::from(a) & m) == (u32::from(n) & m)
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let len = if kind == 1 || mask.chars().all(|c| c.is_ascii_digit()) {
+                perl_num(mask).min(128)
+            } else {
+                return false;
+            };
+            let m: u128 = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
+            (u128::from(a) & m) == (u128::from(n) & m)
+        }
+        _ => false,
     }
-    let Some(len) = prefix_len(&mask, bits) else { return false };
-    let keep = if len == 0 { 0 } else { u128::MAX << (128 - len) };
-    (a & keep) == (n & keep)
 }
 
 /// The network of a node address: among the networks containing `ip`, the **last** one, as
 /// xCAT's loop leaves it (spec quirk; rows are in table order).
 pub fn network_of(ip: IpAddr, networks: &[Network]) -> Option<&Network> {
-    networks.iter().rev().find(|n| in_subnet(ip, &n.net, &n.mask))
+    networks
+        .iter()
+        .rev()
+        .find(|n| in_subnet(ip, &n.net, &n.mask))
 }
 
 /// The addresses of a service node from the output of `xdsh <sn> -s "/sbin/ip addr "` (or of
@@ -101,7 +157,11 @@ pub fn parse_ip_addr(output: &str) -> Vec<IpAddr> {
         }
         // Drop a "host: " prefix as xdsh prints it.
         let body = match line.split_once(": ") {
-            Some((host, rest)) if !host.contains(char::is_whitespace) && rest.trim_start().starts_with("inet") => rest,
+            Some((host, rest))
+                if !host.contains(char::is_whitespace) && rest.trim_start().starts_with("inet") =>
+            {
+                rest
+            }
             _ => line,
         };
         let mut words = body.split_whitespace();
@@ -142,16 +202,32 @@ mod tests {
         for (net, mask) in [
             ("172.20.0.0", "255.255.0.0"),
             ("172.20.0.0", "/16"),
-            ("172.20.0.0", "16"),
             ("172.20.0.0", "0xffff0000"),
             ("172.20.0.0/16", "255.255.255.255"),
             ("0.0.0.0", "0.0.0.0"),
+            ("172.20.7.9", "255.255.0.255"),
         ] {
             assert!(in_subnet(a, net, mask), "{net} {mask}");
         }
-        for (net, mask) in [("172.21.0.0", "255.255.0.0"), ("172.20.0.0", "garbage"), ("x", "/8"), ("172.20.0.0", "/33")] {
+        for (net, mask) in [
+            ("172.21.0.0", "255.255.0.0"),
+            ("172.20.0.0", "garbage"),
+            ("x", "/8"),
+            ("172.20.0.0", "/33"),
+        ] {
             assert!(!in_subnet(a, net, mask), "{net} {mask}");
         }
+        assert_eq!(
+            inet_aton("16"),
+            Some(16),
+            "a bare number is an address for inet_aton"
+        );
+        assert!(
+            !in_subnet(ip("172.20.5.16"), "172.20.0.0", "16"),
+            "so mask 16 tests one bit"
+        );
+        assert_eq!(inet_aton("255.255.0"), Some(0xffff_0000));
+        assert_eq!(inet_aton("255.256.0.0"), None);
     }
 
     #[test]
@@ -164,12 +240,33 @@ mod tests {
     #[test]
     fn last_matching_network_wins() {
         let nets = vec![
-            Network { name: Some("wide".into()), net: "10.0.0.0".into(), mask: "255.0.0.0".into(), gateway: None },
-            Network { name: Some("narrow".into()), net: "10.1.0.0".into(), mask: "255.255.0.0".into(), gateway: Some("<xcatmaster>".into()) },
-            Network { name: Some("other".into()), net: "192.168.0.0".into(), mask: "255.255.0.0".into(), gateway: None },
+            Network {
+                name: Some("wide".into()),
+                net: "10.0.0.0".into(),
+                mask: "255.0.0.0".into(),
+                gateway: None,
+            },
+            Network {
+                name: Some("narrow".into()),
+                net: "10.1.0.0".into(),
+                mask: "255.255.0.0".into(),
+                gateway: Some("<xcatmaster>".into()),
+            },
+            Network {
+                name: Some("other".into()),
+                net: "192.168.0.0".into(),
+                mask: "255.255.0.0".into(),
+                gateway: None,
+            },
         ];
-        assert_eq!(network_of(ip("10.1.0.7"), &nets).unwrap().name.as_deref(), Some("narrow"));
-        assert_eq!(network_of(ip("10.2.0.7"), &nets).unwrap().name.as_deref(), Some("wide"));
+        assert_eq!(
+            network_of(ip("10.1.0.7"), &nets).unwrap().name.as_deref(),
+            Some("narrow")
+        );
+        assert_eq!(
+            network_of(ip("10.2.0.7"), &nets).unwrap().name.as_deref(),
+            Some("wide")
+        );
         assert!(network_of(ip("8.8.8.8"), &nets).is_none());
     }
 
@@ -177,7 +274,15 @@ mod tests {
     fn ip_addr_output_with_and_without_prefix() {
         let local = "2: eth0: <BROADCAST>\n    inet 10.0.0.1/24 brd 10.0.0.255 scope global eth0\n    inet6 fe80::1/64 scope link\n";
         assert_eq!(parse_ip_addr(local), [ip("10.0.0.1")]);
-        let nets = Network { name: None, net: "10.0.0.0".into(), mask: "255.255.255.0".into(), gateway: None };
-        assert_eq!(first_in_network(&parse_ip_addr(local), &nets), Some(ip("10.0.0.1")));
+        let nets = Network {
+            name: None,
+            net: "10.0.0.0".into(),
+            mask: "255.255.255.0".into(),
+            gateway: None,
+        };
+        assert_eq!(
+            first_in_network(&parse_ip_addr(local), &nets),
+            Some(ip("10.0.0.1"))
+        );
     }
 }

@@ -1,79 +1,155 @@
-//! Planning a move: a pure function of a table snapshot and a request (spec §3–§9). Nothing is
-//! written here; [`Plan::batch`] is what a commit writes, and [`Plan::before`] what a journal
-//! records so the move can be undone.
+//! Planning a move: a pure function of a table snapshot and a [`Request`] (spec §3–§10).
+//!
+//! [`plan`] reads nothing but the [`Database`] it is given and the answers of its [`Env`] (the
+//! noderange expander, the name resolver and the service-node probe), and writes nothing. It
+//! either rejects the request — with exactly the messages xCAT prints, in xCAT's order — or
+//! returns a [`Plan`]: the new values of every node, the table writes as node-level rows with
+//! the rows they were computed from as commit-time expectations, and the follow-up commands and
+//! node-side steps that the move then needs. Everything is sorted by node name (and by key for
+//! groups of nodes), so the same tables always give the same plan.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use xcattab::resolve::{ResolveError, Resolver};
 use xcattab::{Batch, Database, Expect, Op, Row};
 
-use crate::addr::AddressBook;
-use crate::cli::MoveArgs;
-use crate::net::{first_in_network, network_of, Network};
+use crate::addr::{AddressBook, Source, SystemResolver};
+use crate::net::{in_subnet, parse_ip_addr, Network};
+use crate::output::Msg;
 use crate::rewrite::{backup_sn, is_set, rewrite, split_list, Current, Direction};
 
 /// The tables a plan reads.
 pub const TABLES: &[&str] = &[
-    "nodelist", "noderes", "nodehm", "nodetype", "site", "networks", "hosts", "postscripts", "nodegroup",
+    "site",
+    "nodelist",
+    "nodegroup",
+    "noderes",
+    "nodehm",
+    "nodetype",
+    "hosts",
+    "networks",
+    "postscripts",
+    "osimage",
 ];
 
-/// A message of the plan, in the order xCAT would print it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Message {
-    /// Whether it goes to stderr as a warning (`true`) or stdout as information.
-    pub warning: bool,
-    /// The text (xCAT's wording where xCAT has one).
-    pub text: String,
+/// What to move, and how: the options of xCAT's snmove that shape a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Request {
+    /// The noderange (`snmove NODERANGE`); `None` with `-s`.
+    pub noderange: Option<String>,
+    /// `-s`: the source SN, MN-facing.
+    pub source: Option<String>,
+    /// `-S`: the source SN, node-facing.
+    pub sourcen: Option<String>,
+    /// `-d`: the destination SN, MN-facing.
+    pub dest: Option<String>,
+    /// `-D`: the destination SN, node-facing (written verbatim as xcatmaster).
+    pub destn: Option<String>,
+    /// `-l`.
+    pub liteonly: bool,
+    /// `-i`: no node-side steps.
+    pub ignorenodes: bool,
+    /// `-P`: extra postscripts, or `all`.
+    pub postscripts: Option<String>,
+    /// `--skip-nodeset`.
+    pub skip_nodeset: bool,
 }
 
-/// Why no plan can be made; nothing is written. `lines` are printed as errors, in order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", lines.join("\n"))]
-pub struct PlanError {
-    /// Informational lines printed before the errors (stdout), e.g. "Could not get IP addresses …".
-    pub info: Vec<String>,
-    /// The error lines (xCAT's texts).
-    pub lines: Vec<String>,
-}
-
-impl PlanError {
-    fn one(text: impl Into<String>) -> Self {
-        PlanError {
-            info: Vec::new(),
-            lines: vec![text.into()],
+impl From<&crate::cli::MoveArgs> for Request {
+    fn from(m: &crate::cli::MoveArgs) -> Self {
+        Request {
+            noderange: m.noderange.clone(),
+            source: m.source.clone(),
+            sourcen: m.sourcen.clone(),
+            dest: m.dest.clone(),
+            destn: m.destn.clone(),
+            liteonly: m.liteonly,
+            ignorenodes: m.ignorenodes,
+            postscripts: m.postscripts.clone(),
+            skip_nodeset: m.skip_nodeset,
         }
     }
 }
 
-impl From<ResolveError> for PlanError {
-    fn from(e: ResolveError) -> Self {
-        PlanError::one(e.to_string())
+/// The nodes a noderange names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The nodes, sorted.
+    pub nodes: Vec<String>,
+    /// The names that are neither nodes nor groups (xCAT's `nodesmissed`).
+    pub missed: Vec<String>,
+}
+
+/// Expands noderanges (the noderange crate, over the snapshot's tables).
+pub trait Expander {
+    /// Expands `noderange`; an `Err` is a malformed noderange, explained.
+    fn expand(&self, db: &Database, noderange: &str) -> Result<Selection, String>;
+}
+
+/// Reads a destination service node's interfaces: the output of `ip addr` (Linux) or
+/// `ifconfig -a` (AIX) run on it, as xCAT reads it with `xdsh <sn>` (lines may carry a
+/// `<sn>: ` prefix).
+pub trait Probe {
+    /// The command output, or why the service node could not be asked.
+    fn interfaces(&self, sn: &str, aix: bool) -> Result<String, String>;
+}
+
+/// No way to reach service nodes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProbe;
+
+impl Probe for NoProbe {
+    fn interfaces(&self, _sn: &str, _aix: bool) -> Result<String, String> {
+        Err("no transport to the service nodes is configured".into())
     }
 }
 
-/// One attribute change.
+/// Everything a plan consults besides the tables.
+pub struct Env<'a> {
+    /// Noderange expansion.
+    pub expander: &'a dyn Expander,
+    /// The service-node probe (§6).
+    pub probe: &'a dyn Probe,
+    /// The system resolver, asked after the hosts table.
+    pub system: &'a dyn SystemResolver,
+    /// Prints a node list compactly (noderange folding).
+    pub fold: &'a dyn Fn(&[String]) -> String,
+}
+
+/// The operating system family of the moved nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    /// `nodetype.os` is anything but `AIX`.
+    Linux,
+    /// `nodetype.os` is exactly `AIX`.
+    Aix,
+}
+
+/// Where a node's new xcatmaster came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MasterSource {
+    /// `-D`.
+    Given,
+    /// An address the destination SN reported.
+    Probe,
+    /// The SN could not be asked: an address the tables or the resolver give for it.
+    Tables,
+}
+
+/// One attribute a move writes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
     /// Table.
     pub table: &'static str,
     /// Column.
     pub column: &'static str,
-    /// The effective value before the move.
+    /// The effective value before the move (`None`: unset).
     pub old: Option<String>,
-    /// The value written (as a node-level row).
+    /// The value written into the node's own row.
     pub new: String,
-}
-
-/// Where a node's new xcatmaster came from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub enum MasterSource {
-    /// `-D`.
-    Given,
-    /// An address the destination SN reported (`ip addr` over SSH).
-    SnInterfaces,
-    /// An address the tables or the resolver give for the destination SN (it was unreachable).
-    Tables,
 }
 
 /// The move of one node.
@@ -81,363 +157,133 @@ pub enum MasterSource {
 pub struct NodeMove {
     /// Node name.
     pub node: String,
-    /// Old SN (MN-facing).
+    /// The node's address, and which source gave it.
+    pub address: String,
+    /// `hosts.ip`, `system resolver`, …
+    pub address_source: String,
+    /// Old SN, MN-facing (`-s`, else the first servicenode entry; may be empty).
     pub old_sn: String,
-    /// New SN (MN-facing).
+    /// New SN, MN-facing.
     pub new_sn: String,
-    /// Old xcatmaster (node-facing), if any.
+    /// Old xcatmaster, node-facing (`-S`, else the current value).
     pub old_master: Option<String>,
     /// New xcatmaster.
     pub new_master: String,
     /// Where the new xcatmaster came from.
     pub master_source: MasterSource,
-    /// The node's address and where it came from.
-    pub address: String,
-    /// The source of the address.
-    pub address_source: String,
-    /// Every attribute written, in table/column order.
+    /// Every attribute written, in table, column order.
     pub changes: Vec<Change>,
     /// `nodetype.provmethod`.
     pub provmethod: Option<String>,
 }
 
-/// Addresses of a destination service node, as it reports them (over SSH).
-pub trait SnInterfaces {
-    /// The SN's addresses in `ip addr` order, or why they could not be read.
-    fn addresses(&self, sn: &str) -> Result<Vec<IpAddr>, String>;
+/// A follow-up xCAT command (§10.5, §10.9).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FollowUp {
+    /// `makeconservercf` or `nodeset`.
+    pub command: String,
+    /// The nodes, sorted.
+    pub nodes: Vec<String>,
+    /// Arguments after the node list (`osimage=<image>`, `netboot`, …).
+    pub args: Vec<String>,
 }
 
-/// No way to reach service nodes: every SN falls back to the tables.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Unreachable;
+/// Nodes whose default route goes to the same new gateway (§10.11).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RouteGroup {
+    /// The new gateway: the address of the new xcatmaster.
+    pub gateway: String,
+    /// The nodes, sorted.
+    pub nodes: Vec<String>,
+}
 
-impl SnInterfaces for Unreachable {
-    fn addresses(&self, _sn: &str) -> Result<Vec<IpAddr>, String> {
-        Err("no transport to service nodes".into())
+/// Nodes that run the same postscripts (§10.13).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScriptGroup {
+    /// The script list as `updatenode -P` gets it.
+    pub scripts: String,
+    /// The nodes, sorted.
+    pub nodes: Vec<String>,
+}
+
+/// A node row that was disabled and is replaced, so that the moved values take effect.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reenabled {
+    /// Table.
+    pub table: String,
+    /// Node.
+    pub node: String,
+    /// Its `disable` value.
+    pub disable: String,
+}
+
+/// A complete plan. Apply it with [`crate::apply::apply`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// The request.
+    pub request: Request,
+    /// The nodes' operating system family.
+    pub os: Os,
+    /// The moves, sorted by node.
+    pub moves: Vec<NodeMove>,
+    /// The messages of the planning phase, in order (printed before the database is written).
+    pub events: Vec<Msg>,
+    /// The table writes, with the rows they were computed from as expectations.
+    #[serde(skip)]
+    pub batch: Batch,
+    /// Disabled node rows replaced by enabled ones.
+    pub reenabled: Vec<Reenabled>,
+    /// makeconservercf, then nodeset per provisioning method, in order.
+    pub follow_ups: Vec<FollowUp>,
+    /// Default-route groups (empty with `-i`).
+    pub routes: Vec<RouteGroup>,
+    /// Postscript groups (empty with `-i`).
+    pub scripts: Vec<ScriptGroup>,
+    /// Where node and service-node addresses came from: source → names.
+    pub address_sources: BTreeMap<String, Vec<String>>,
+}
+
+/// A refused request: the messages to print (the last ones are the errors). Nothing was
+/// written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", events.iter().map(|m| m.text().trim_end()).collect::<Vec<_>>().join("; "))]
+pub struct Rejected {
+    /// Everything printed, in order.
+    pub events: Vec<Msg>,
+}
+
+impl From<Box<ResolveError>> for Rejected {
+    fn from(e: Box<ResolveError>) -> Self {
+        Rejected {
+            events: vec![Msg::Error(e.to_string())],
+        }
     }
 }
 
-/// Expands a noderange: the sorted nodes and the names it could not resolve.
-pub type Expander<'a> = dyn Fn(&str) -> Result<(Vec<String>, Vec<String>), String> + 'a;
-
-/// A complete plan.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The moved nodes, sorted by name.
-    pub nodes: Vec<NodeMove>,
-    /// Information and warnings, in order.
-    pub messages: Vec<Message>,
-    /// The database changes, with the expectations (rows read) checked at commit.
-    pub batch: Batch,
-    /// The rows the batch may write, exactly as they were (`None`: absent), for the journal.
-    pub before: Vec<(String, String, Option<Row>)>,
-    /// Nodes whose conserver changed (makeconservercf).
-    pub conserver_nodes: Vec<String>,
-    /// `nodeset` arguments (`install`, `netboot`, `statelite` or `osimage=<name>`) → nodes.
-    pub nodeset: BTreeMap<String, Vec<String>>,
-}
-
-fn value(v: Option<String>) -> Option<String> {
+fn truthy(v: Option<String>) -> Option<String> {
     v.filter(|s| is_set(Some(s)))
 }
 
-/// Plans a move.
-pub fn plan(
-    db: &Database,
-    req: &MoveArgs,
-    expand: &Expander<'_>,
-    names: &AddressBook<'_, '_>,
-    sn_interfaces: &dyn SnInterfaces,
-) -> Result<Plan, PlanError> {
-    let r = Resolver::new(db);
-    let mut messages = Vec::new();
-    let info = |m: &mut Vec<Message>, t: String| m.push(Message { warning: false, text: t });
-
-    // §3: selection.
-    let nodes: Vec<String> = match &req.noderange {
-        Some(nr) => {
-            let (nodes, missed) = expand(nr).map_err(PlanError::one)?;
-            if !missed.is_empty() {
-                return Err(PlanError::one(format!("Invalid nodes in noderange:{}", missed.join(","))));
-            }
-            nodes
-        }
-        None => {
-            let sn1 = req.source.as_deref().unwrap_or("");
-            let master = r.site("master");
-            if master == Some(sn1) {
-                return Err(PlanError::one(format!(
-                    "Refusing -s {sn1}: it is site.master, so xCAT would select every node without a servicenode value, service nodes included. Give the nodes as a noderange instead."
-                )));
-            }
-            let mut v = Vec::new();
-            for n in r.nodes() {
-                let sn = r.attr(n, "noderes", "servicenode")?;
-                if let Some(sn) = sn.as_deref() {
-                    if sn == sn1 || sn.strip_prefix(sn1).is_some_and(|rest| rest.starts_with(',')) {
-                        v.push(n.to_string());
-                    }
-                }
-            }
-            v.sort();
-            v
-        }
-    };
-
-    // Every node must resolve to an address (first failure stops).
-    let mut addrs = Vec::with_capacity(nodes.len());
-    for n in &nodes {
-        match names.lookup(n) {
-            Some(a) => addrs.push(a),
-            None => return Err(PlanError::one(format!("Could not resolve node '{n}'."))),
-        }
+/// Whether a text is an address the way xCAT's `toIP` sees it (dotted quad, or any `:`).
+fn looks_like_ip(s: &str) -> bool {
+    if s.contains(':') {
+        return true;
     }
-    if nodes.is_empty() {
-        return Err(PlanError::one("Could not get xCAT object definitions."));
-    }
-
-    // §4: OS.
-    let mut aix = 0;
-    for n in &nodes {
-        if r.attr(n, "nodetype", "os")?.as_deref() == Some("AIX") {
-            aix += 1;
-        }
-    }
-    if aix > 0 && aix < nodes.len() {
-        return Err(PlanError::one("This command does not support a mix of AIX and Linux nodes."));
-    }
-    if req.liteonly && aix == 0 {
-        return Err(PlanError::one("The '-l' option is not supported for Linux nodes."));
-    }
-    if aix > 0 {
-        return Err(PlanError::one(
-            "AIX nodes are not supported by this snmove (NIM, statelite and bootlist handling are not implemented); use xCAT's snmove for them.",
-        ));
-    }
-
-    // Current effective values.
-    let mut current = Vec::with_capacity(nodes.len());
-    for n in &nodes {
-        let nr = r.attrs(n, "noderes", &["servicenode", "xcatmaster", "tftpserver", "nfsserver", "monserver"])?;
-        let mut it = nr.into_iter().map(value);
-        current.push(Current {
-            servicenode: it.next().flatten(),
-            xcatmaster: it.next().flatten(),
-            tftpserver: it.next().flatten(),
-            nfsserver: it.next().flatten(),
-            monserver: it.next().flatten(),
-            conserver: value(r.attr(n, "nodehm", "conserver")?),
-        });
-    }
-
-    // §5: destination.
-    let mut new_sns = Vec::with_capacity(nodes.len());
-    let mut errors = Vec::new();
-    for (n, cur) in nodes.iter().zip(&current) {
-        if let Some(d) = &req.dest {
-            new_sns.push(d.clone());
-            continue;
-        }
-        if let Some(list) = cur.servicenode.as_deref() {
-            if split_list(list).len() > 2 {
-                messages.push(Message {
-                    warning: true,
-                    text: format!("{n}: the service node attribute has more than two values ({list}); the second one is used."),
-                });
-            }
-        }
-        match backup_sn(cur.servicenode.as_deref()) {
-            Some(b) => new_sns.push(b.to_string()),
-            None => {
-                errors.push(format!("Could not determine a backup service node for node {n}."));
-                new_sns.push(String::new());
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(PlanError { info: Vec::new(), lines: errors });
-    }
-
-    // §6: new xcatmaster.
-    let mut masters: Vec<(String, MasterSource)> = Vec::with_capacity(nodes.len());
-    let mut pre_info = Vec::new();
-    if let Some(dn) = &req.destn {
-        masters.extend(nodes.iter().map(|_| (dn.clone(), MasterSource::Given)));
-    } else {
-        let networks = networks(db);
-        let mut sn_ips: BTreeMap<&str, (Vec<IpAddr>, MasterSource)> = BTreeMap::new();
-        for sn in new_sns.iter().collect::<BTreeSet<_>>() {
-            let got = match sn_interfaces.addresses(sn) {
-                Ok(ips) => (ips, MasterSource::SnInterfaces),
-                Err(why) => {
-                    pre_info.push(format!("Could not get IP addresses from service node {sn}."));
-                    let ips = table_addresses(names, sn);
-                    messages.push(Message {
-                        warning: true,
-                        text: format!(
-                            "{sn} could not be reached ({why}); using the addresses the hosts table and the resolver give for it: {}",
-                            if ips.is_empty() { "none".to_string() } else { ips.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",") }
-                        ),
-                    });
-                    (ips, MasterSource::Tables)
-                }
-            };
-            sn_ips.insert(sn, got);
-        }
-        for ((n, sn), a) in nodes.iter().zip(&new_sns).zip(&addrs) {
-            let (ips, src) = &sn_ips[sn.as_str()];
-            let found = network_of(a.ip, &networks).and_then(|net| first_in_network(ips, net));
-            match found {
-                Some(ip) => masters.push((ip.to_string(), src.clone())),
-                None => {
-                    errors.push(format!("Could not determine an xcatmaster value for node {n}."));
-                    masters.push((String::new(), src.clone()));
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(PlanError { info: pre_info, lines: errors });
-        }
-    }
-    for line in pre_info {
-        info(&mut messages, line);
-    }
-
-    // §7–§9: rewrites, as node-level rows.
-    let mut batch = Batch::new();
-    let mut before = Vec::new();
-    let mut moves = Vec::with_capacity(nodes.len());
-    let mut conserver_nodes = Vec::new();
-    let mut nodeset: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut expected: BTreeSet<(&str, String)> = BTreeSet::new();
-    for (i, n) in nodes.iter().enumerate() {
-        let cur = &current[i];
-        let old_sn = match &req.source {
-            Some(s) => s.clone(),
-            None => cur.servicenode.as_deref().map(|l| split_list(l).first().copied().unwrap_or("").to_string()).unwrap_or_default(),
-        };
-        let old_master = req.sourcen.clone().or_else(|| cur.xcatmaster.clone());
-        let old_master_ip = old_master.as_deref().and_then(|m| names.lookup(m)).map(|a| a.ip.to_string());
-        let (new_master, master_source) = masters[i].clone();
-        let dir = Direction {
-            old_sn: old_sn.clone(),
-            old_master: old_master.clone(),
-            old_master_ip,
-            new_sn: new_sns[i].clone(),
-            new_master: new_master.clone(),
-        };
-        let nv = rewrite(cur, &dir);
-        if nv.monserver_invalid {
-            messages.push(Message {
-                warning: true,
-                text: format!("{n}: The current value of the monserver attribute is not valid.  It will not be reset."),
-            });
-        }
-        let mut changes = vec![
-            Change { table: "noderes", column: "servicenode", old: cur.servicenode.clone(), new: nv.servicenode.clone() },
-            Change { table: "noderes", column: "xcatmaster", old: cur.xcatmaster.clone(), new: nv.xcatmaster.clone() },
-        ];
-        for (col, old, new) in [
-            ("tftpserver", &cur.tftpserver, &nv.tftpserver),
-            ("nfsserver", &cur.nfsserver, &nv.nfsserver),
-            ("monserver", &cur.monserver, &nv.monserver),
-        ] {
-            if let Some(new) = new {
-                changes.push(Change { table: "noderes", column: col, old: old.clone(), new: new.clone() });
-            }
-        }
-        if let Some(c) = &nv.conserver {
-            changes.push(Change { table: "nodehm", column: "conserver", old: cur.conserver.clone(), new: c.clone() });
-            conserver_nodes.push(n.clone());
-        }
-        for table in ["noderes", "nodehm"] {
-            let cols: Vec<(&str, &str)> = changes
-                .iter()
-                .filter(|c| c.table == table)
-                .map(|c| (c.column, c.new.as_str()))
-                .collect();
-            if cols.is_empty() {
-                continue;
-            }
-            let t = db.table(table);
-            let existing = t.and_then(|t| t.find(&[n.as_str()]).map(|i| (t, i)));
-            before.push((table.to_string(), n.clone(), existing.map(|(t, i)| t.rows()[i].clone())));
-            match existing {
-                Some((t, idx)) if !t.is_row_enabled(idx) => {
-                    // Writing into a disabled row would not take effect. Replace it by an enabled
-                    // row holding only the moved values: the other columns contributed nothing
-                    // while the row was disabled, so they keep inheriting as before.
-                    let mut row: Row = vec![None; t.columns().len()];
-                    for &k in &t.key_indices() {
-                        row[k] = Some(n.clone());
-                    }
-                    for (c, v) in &cols {
-                        if let Some(ci) = t.column_index(c) {
-                            row[ci] = Some(v.to_string());
-                        }
-                    }
-                    let disable = t.column_index("disable").and_then(|d| t.rows()[idx][d].clone()).unwrap_or_default();
-                    messages.push(Message {
-                        warning: true,
-                        text: format!(
-                            "{n}: its {table} row was disabled (disable={disable:?}), so a value written there would not take effect; it was replaced by an enabled row holding only the moved attributes (the old row is kept in the journal)."
-                        ),
-                    });
-                    batch.push(Op::Put { table: table.into(), key: vec![n.clone()], row });
-                }
-                _ => {
-                    batch.push(Op::Set {
-                        table: table.into(),
-                        key: vec![n.clone()],
-                        values: cols.iter().map(|(c, v)| (c.to_string(), Some(v.to_string()))).collect(),
-                    });
-                }
-            }
-        }
-        // The rows this node's values were read from must not change before the commit.
-        for table in ["noderes", "nodehm"] {
-            expected.insert((table, n.clone()));
-            for g in r.groups(n) {
-                expected.insert((table, g.to_string()));
-            }
-        }
-        expected.insert(("nodelist", n.clone()));
-        let provmethod = value(r.attr(n, "nodetype", "provmethod")?);
-        if let Some(p) = &provmethod {
-            let arg = match p.as_str() {
-                "install" | "netboot" | "statelite" => p.clone(),
-                other => format!("osimage={other}"),
-            };
-            nodeset.entry(arg).or_default().push(n.clone());
-        }
-        changes.sort_by(|a, b| (a.table, a.column).cmp(&(b.table, b.column)));
-        let a = &addrs[i];
-        moves.push(NodeMove {
-            node: n.clone(),
-            old_sn,
-            new_sn: dir.new_sn,
-            old_master,
-            new_master,
-            master_source,
-            address: a.ip.to_string(),
-            address_source: a.source.to_string(),
-            changes,
-            provmethod,
-        });
-    }
-    for (table, key) in expected {
-        let row = db.table(table).and_then(|t| t.find(&[key.as_str()]).map(|i| t.rows()[i].clone()));
-        batch.expect(Expect { table: table.to_string(), key: vec![key], row });
-    }
-    Ok(Plan { nodes: moves, messages, batch, before, conserver_nodes, nodeset })
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// The enabled rows of the `networks` table, in table order.
+/// The enabled rows of `networks`, in table order.
 pub fn networks(db: &Database) -> Vec<Network> {
-    let Some(t) = db.table("networks") else { return Vec::new() };
+    let Some(t) = db.table("networks") else {
+        return Vec::new();
+    };
     let col = |c: &str| t.column_index(c);
     let (name, net, mask, gw) = (col("netname"), col("net"), col("mask"), col("gateway"));
-    let get = |r: &Row, c: Option<usize>| c.and_then(|c| r[c].clone());
+    let get = |r: &Row, c: Option<usize>| c.and_then(|c| r.get(c).cloned().flatten());
     t.rows()
         .iter()
         .enumerate()
@@ -451,17 +297,823 @@ pub fn networks(db: &Database) -> Vec<Network> {
         .collect()
 }
 
-/// What the tables and the resolver say of a host's addresses: its own address (`hosts.ip`,
-/// else the system resolver), then every address its `hosts.otherinterfaces` lists.
-pub fn table_addresses(names: &AddressBook<'_, '_>, host: &str) -> Vec<IpAddr> {
-    let mut v = Vec::new();
-    if let Some(a) = names.lookup(host) {
-        v.push(a.ip);
+/// The network of an address: the **last** enabled `networks` row containing it (xCAT's loop
+/// lets later rows overwrite earlier ones).
+pub fn network_of(ip: IpAddr, networks: &[Network]) -> Option<&Network> {
+    networks
+        .iter()
+        .rev()
+        .find(|n| in_subnet(ip, &n.net, &n.mask))
+}
+
+/// The effective values a move reads for one node.
+#[derive(Debug, Clone, Default)]
+struct NodeState {
+    cur: Current,
+    os: Option<String>,
+    provmethod: Option<String>,
+}
+
+/// A resolved attribute; a table missing from the snapshot reads as empty.
+fn attr(
+    r: &Resolver<'_>,
+    node: &str,
+    table: &str,
+    column: &str,
+) -> Result<Option<String>, Box<ResolveError>> {
+    match r.attr(node, table, column) {
+        Err(ResolveError::NotLoaded { .. }) => Ok(None),
+        other => other.map_err(Box::new),
     }
-    for (_, ip) in names.other_interfaces_of(host) {
-        if !v.contains(&ip) {
-            v.push(ip);
+}
+
+fn read_state(r: &Resolver<'_>, node: &str) -> Result<NodeState, Box<ResolveError>> {
+    let nr = |c: &str| attr(r, node, "noderes", c).map(truthy);
+    Ok(NodeState {
+        cur: Current {
+            servicenode: nr("servicenode")?,
+            xcatmaster: nr("xcatmaster")?,
+            tftpserver: nr("tftpserver")?,
+            nfsserver: nr("nfsserver")?,
+            monserver: nr("monserver")?,
+            conserver: truthy(attr(r, node, "nodehm", "conserver")?),
+        },
+        os: attr(r, node, "nodetype", "os")?,
+        provmethod: truthy(attr(r, node, "nodetype", "provmethod")?),
+    })
+}
+
+/// Plans a move (see the module documentation).
+pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejected> {
+    let r = Resolver::new(db);
+    let names = AddressBook::new(&r, env.system);
+    let mut events: Vec<Msg> = Vec::new();
+    let reject = |mut events: Vec<Msg>, last: Vec<Msg>| {
+        events.extend(last);
+        Err(Rejected { events })
+    };
+
+    // §3: selection.
+    let nodes: Vec<String> = match &req.noderange {
+        Some(nr) => {
+            let sel = match env.expander.expand(db, nr) {
+                Ok(s) => s,
+                Err(why) => return reject(events, vec![Msg::Error(why)]),
+            };
+            if !sel.missed.is_empty() {
+                return reject(
+                    events,
+                    vec![Msg::Data(format!(
+                        "Invalid nodes in noderange:{}",
+                        sel.missed.join(",")
+                    ))],
+                );
+            }
+            let mut nodes = sel.nodes;
+            nodes.sort();
+            nodes.dedup();
+            nodes
+        }
+        None => {
+            let sn1 = req.source.as_deref().unwrap_or("");
+            let master = r.site("master");
+            let mut picked = Vec::new();
+            let mut without = Vec::new();
+            for &n in r.nodes() {
+                match truthy(attr(&r, n, "noderes", "servicenode")?) {
+                    Some(sn)
+                        if sn == sn1
+                            || sn
+                                .strip_prefix(sn1)
+                                .is_some_and(|rest| rest.starts_with(',')) =>
+                    {
+                        picked.push(n.to_string());
+                    }
+                    None if master == Some(sn1) => without.push(n.to_string()),
+                    _ => {}
+                }
+            }
+            if !without.is_empty() {
+                without.sort();
+                return reject(
+                    events,
+                    vec![Msg::Error(format!(
+                        "-s {sn1} is the management node (site.master): xCAT would also move every node that has no servicenode value, service nodes included ({} node(s): {}). Nothing was moved; give the nodes to move as a noderange instead.",
+                        without.len(),
+                        (env.fold)(&without)
+                    ))],
+                );
+            }
+            picked.sort();
+            picked.dedup();
+            picked
+        }
+    };
+
+    // Every node must resolve (the first failure stops).
+    let mut addrs = Vec::with_capacity(nodes.len());
+    for n in &nodes {
+        match names.lookup(n) {
+            Some(a) => addrs.push(a),
+            None => {
+                return reject(
+                    events,
+                    vec![Msg::Error(format!("Could not resolve node '{n}'.\n"))],
+                )
+            }
         }
     }
-    v
+    if nodes.is_empty() {
+        return reject(
+            events,
+            vec![Msg::Error(
+                "Could not get xCAT object definitions.\n".into(),
+            )],
+        );
+    }
+
+    // §4: operating system.
+    let mut states = Vec::with_capacity(nodes.len());
+    for n in &nodes {
+        states.push(read_state(&r, n)?);
+    }
+    let aix = states
+        .iter()
+        .filter(|s| s.os.as_deref() == Some("AIX"))
+        .count();
+    if aix > 0 && aix < nodes.len() {
+        return reject(
+            events,
+            vec![Msg::Error(
+                "This command does not support a mix of AIX and Linux nodes.\n".into(),
+            )],
+        );
+    }
+    let os = if aix > 0 { Os::Aix } else { Os::Linux };
+    if req.liteonly && os == Os::Linux {
+        return reject(
+            events,
+            vec![Msg::Error(
+                "The '-l' option is not supported for Linux nodes.\n".into(),
+            )],
+        );
+    }
+
+    // §5: destination.
+    let mut new_sns: Vec<String> = Vec::with_capacity(nodes.len());
+    let mut servlist: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    match &req.dest {
+        Some(d) => {
+            new_sns.extend(nodes.iter().map(|_| d.clone()));
+            servlist.push(d.clone());
+        }
+        None => {
+            let mut seen = BTreeSet::new();
+            for (n, st) in nodes.iter().zip(&states) {
+                if let Some(list) = st.cur.servicenode.as_deref() {
+                    if split_list(list).len() > 2 {
+                        events.push(Msg::Warning(format!(
+                            "The service node attribute of node {n} has more than two values ({list}); the second one is used."
+                        )));
+                    }
+                }
+                match backup_sn(st.cur.servicenode.as_deref()) {
+                    Some(b) => {
+                        if seen.insert(b.to_string()) {
+                            servlist.push(b.to_string());
+                        }
+                        new_sns.push(b.to_string());
+                    }
+                    None => {
+                        errors.push(Msg::Error(format!(
+                            "Could not determine a backup service node for node {n}."
+                        )));
+                        new_sns.push(String::new());
+                    }
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return reject(events, errors);
+    }
+
+    // §6: the new xcatmaster.
+    let mut masters: Vec<(String, MasterSource)> = Vec::with_capacity(nodes.len());
+    let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    match &req.destn {
+        Some(dn) => masters.extend(nodes.iter().map(|_| (dn.clone(), MasterSource::Given))),
+        None => {
+            let nets = networks(db);
+            let mut sn_ips: HashMap<&str, (Vec<IpAddr>, MasterSource)> = HashMap::new();
+            for sn in &servlist {
+                let got = match env.probe.interfaces(sn, os == Os::Aix) {
+                    Ok(out) => (parse_ip_addr(&out), MasterSource::Probe),
+                    Err(why) => {
+                        events.push(Msg::Data(format!(
+                            "Could not get IP addresses from service node {sn}.\n"
+                        )));
+                        let (ips, how) = table_addresses(&names, sn);
+                        events.push(Msg::Info(if ips.is_empty() {
+                            format!("({why}; neither the hosts table nor the system resolver knows an address of {sn} either.)")
+                        } else {
+                            format!(
+                                "({why}; using the addresses the tables and the system resolver give for {sn}: {}.)",
+                                ips.iter().zip(&how).map(|(i, h)| format!("{i} ({h})")).collect::<Vec<_>>().join(", ")
+                            )
+                        }));
+                        (ips, MasterSource::Tables)
+                    }
+                };
+                sn_ips.insert(sn.as_str(), got);
+            }
+            for ((n, sn), a) in nodes.iter().zip(&new_sns).zip(&addrs) {
+                let found = sn_ips.get(sn.as_str()).and_then(|(ips, src)| {
+                    let net = network_of(a.ip, &nets)?;
+                    ips.iter()
+                        .find(|ip| in_subnet(**ip, &net.net, &net.mask))
+                        .map(|ip| (ip.to_string(), src.clone()))
+                });
+                match found {
+                    Some(m) => masters.push(m),
+                    None => {
+                        errors.push(Msg::Error(format!(
+                            "Could not determine an xcatmaster value for node {n}."
+                        )));
+                        masters.push((String::new(), MasterSource::Given));
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                return reject(events, errors);
+            }
+        }
+    }
+    for (n, a) in nodes.iter().zip(&addrs) {
+        sources
+            .entry(a.source.to_string())
+            .or_default()
+            .push(n.clone());
+    }
+
+    // §7–§8: the new values, node by node.
+    let mut dirs = Vec::with_capacity(nodes.len());
+    let mut news = Vec::with_capacity(nodes.len());
+    for i in 0..nodes.len() {
+        let cur = &states[i].cur;
+        let old_sn = match &req.source {
+            Some(s) => s.clone(),
+            None => cur
+                .servicenode
+                .as_deref()
+                .and_then(|l| split_list(l).first().map(|s| s.to_string()))
+                .unwrap_or_default(),
+        };
+        let old_master = req.sourcen.clone().or_else(|| cur.xcatmaster.clone());
+        let old_master_ip = old_master.as_deref().and_then(|m| {
+            if looks_like_ip(m) {
+                Some(m.to_string())
+            } else {
+                names.lookup(m).map(|a| {
+                    sources
+                        .entry(a.source.to_string())
+                        .or_default()
+                        .push(m.to_string());
+                    a.ip.to_string()
+                })
+            }
+        });
+        let dir = Direction {
+            old_sn,
+            old_master,
+            old_master_ip,
+            new_sn: new_sns[i].clone(),
+            new_master: masters[i].0.clone(),
+        };
+        let nv = rewrite(cur, &dir);
+        if nv.monserver_invalid {
+            events.push(Msg::Error(
+                "The current value of the monserver attribute is not valid.  It will not be reset.\n".into(),
+            ));
+        }
+        dirs.push(dir);
+        news.push(nv);
+    }
+
+    // AIX: xCAT's remaining checks, then this port's refusal (spec §14 Q11).
+    let sharedinstall = r
+        .site("sharedinstall")
+        .map(|s| s.trim_end_matches('\n'))
+        .filter(|s| !s.is_empty())
+        .unwrap_or("no");
+    if os == Os::Aix {
+        if req.liteonly && sharedinstall != "no" {
+            return reject(
+                events,
+                vec![Msg::Data(
+                    "The liteonly option is not valaid when using a shared file system across service nodes.\n".into(),
+                )],
+            );
+        }
+        return reject(
+            events,
+            vec![Msg::Error(format!(
+                "AIX nodes are not supported by this snmove ({}): it cannot run the statelite synchronization, NIM, dump-device and bootlist steps an AIX move needs. Nothing was written; use xCAT's snmove for AIX nodes.",
+                (env.fold)(&nodes)
+            ))],
+        );
+    }
+
+    // §9: node-level rows, with the rows read as expectations.
+    let mut batch = Batch::new();
+    let mut reenabled = Vec::new();
+    let mut moves = Vec::with_capacity(nodes.len());
+    let mut conserver_nodes = Vec::new();
+    let dup_rows = duplicate_keys(db, &["noderes", "nodehm"]);
+    for (i, n) in nodes.iter().enumerate() {
+        let (cur, dir, nv) = (&states[i].cur, &dirs[i], &news[i]);
+        let mut changes = vec![
+            Change {
+                table: "noderes",
+                column: "servicenode",
+                old: cur.servicenode.clone(),
+                new: nv.servicenode.clone(),
+            },
+            Change {
+                table: "noderes",
+                column: "xcatmaster",
+                old: cur.xcatmaster.clone(),
+                new: nv.xcatmaster.clone(),
+            },
+        ];
+        for (col, old, new) in [
+            ("tftpserver", &cur.tftpserver, &nv.tftpserver),
+            ("nfsserver", &cur.nfsserver, &nv.nfsserver),
+            ("monserver", &cur.monserver, &nv.monserver),
+        ] {
+            if let Some(new) = new {
+                changes.push(Change {
+                    table: "noderes",
+                    column: col,
+                    old: old.clone(),
+                    new: new.clone(),
+                });
+            }
+        }
+        if let Some(c) = &nv.conserver {
+            changes.push(Change {
+                table: "nodehm",
+                column: "conserver",
+                old: cur.conserver.clone(),
+                new: c.clone(),
+            });
+            conserver_nodes.push(n.clone());
+        }
+        for table in ["noderes", "nodehm"] {
+            let cols: Vec<(&str, &str)> = changes
+                .iter()
+                .filter(|c| c.table == table)
+                .map(|c| (c.column, c.new.as_str()))
+                .collect();
+            if cols.is_empty() {
+                continue;
+            }
+            if dup_rows.contains(&(table, n.as_str())) {
+                return reject(
+                    events,
+                    vec![Msg::Error(format!(
+                        "table {table} has more than one row keyed '{n}'; xCAT reads the first enabled one and writes the first one. Remove the duplicates (tabedit {table}) and run snmove again. Nothing was written."
+                    ))],
+                );
+            }
+            let t = db.table(table);
+            match t.and_then(|t| t.find(&[n.as_str()]).map(|idx| (t, idx))) {
+                Some((t, idx)) if !t.is_row_enabled(idx) => {
+                    // The row is invisible to every reader, so values written there would not
+                    // take effect. It is replaced by an enabled row holding only the moved
+                    // values: its other columns contributed nothing while it was disabled, so
+                    // the node keeps inheriting them exactly as before. The old row is in the
+                    // journal.
+                    let mut row: Row = vec![None; t.columns().len()];
+                    for k in t.key_indices() {
+                        row[k] = Some(n.clone());
+                    }
+                    for (c, v) in &cols {
+                        if let Some(ci) = t.column_index(c) {
+                            row[ci] = Some(v.to_string());
+                        }
+                    }
+                    let disable = t
+                        .column_index("disable")
+                        .and_then(|d| t.value(idx, d))
+                        .unwrap_or("")
+                        .to_string();
+                    reenabled.push(Reenabled {
+                        table: table.into(),
+                        node: n.clone(),
+                        disable,
+                    });
+                    batch.push(Op::Put {
+                        table: table.into(),
+                        key: vec![n.clone()],
+                        row,
+                    });
+                }
+                _ => {
+                    batch.push(Op::Set {
+                        table: table.into(),
+                        key: vec![n.clone()],
+                        values: cols
+                            .iter()
+                            .map(|(c, v)| (c.to_string(), Some(v.to_string())))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        changes.sort_by(|a, b| (a.table, a.column).cmp(&(b.table, b.column)));
+        moves.push(NodeMove {
+            node: n.clone(),
+            address: addrs[i].ip.to_string(),
+            address_source: addrs[i].source.to_string(),
+            old_sn: dir.old_sn.clone(),
+            new_sn: dir.new_sn.clone(),
+            old_master: dir.old_master.clone(),
+            new_master: dir.new_master.clone(),
+            master_source: masters[i].1.clone(),
+            changes,
+            provmethod: states[i].provmethod.clone(),
+        });
+    }
+    if !reenabled.is_empty() {
+        let mut by_table: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for re in &reenabled {
+            by_table
+                .entry(re.table.as_str())
+                .or_default()
+                .push(re.node.clone());
+        }
+        for (table, ns) in by_table {
+            events.push(Msg::Warning(format!(
+                "the {table} rows of {} are disabled, so the moved values would not take effect there: each is replaced by an enabled row holding only the moved values (the node keeps inheriting everything else, as it did; the old rows are kept in the journal).",
+                (env.fold)(&ns)
+            )));
+        }
+    }
+    add_expectations(db, &r, &nodes, req, &mut batch);
+
+    // §10.5 and §10.9: follow-up commands.
+    let mut follow_ups = Vec::new();
+    if !conserver_nodes.is_empty() {
+        follow_ups.push(FollowUp {
+            command: "makeconservercf".into(),
+            nodes: conserver_nodes,
+            args: Vec::new(),
+        });
+    }
+    if !req.skip_nodeset {
+        let mut by_method: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for m in &moves {
+            if let Some(p) = m.provmethod.as_deref() {
+                by_method.entry(p).or_default().push(m.node.clone());
+            }
+        }
+        let mut diskful = Vec::new();
+        for (p, ns) in by_method {
+            let arg = match p {
+                "install" | "netboot" | "statelite" => p.to_string(),
+                other => format!("osimage={other}"),
+            };
+            if p == "install" || image_provmethod(&r, p).as_deref() == Some("install") {
+                diskful.extend(ns.iter().cloned());
+            }
+            follow_ups.push(FollowUp {
+                command: "nodeset".into(),
+                nodes: ns,
+                args: vec![arg],
+            });
+        }
+        if req.ignorenodes && !diskful.is_empty() {
+            diskful.sort();
+            events.push(Msg::Warning(format!(
+                "-i leaves the nodes alone, but nodeset still runs (as in xCAT): it re-arms the diskful nodes {} for installation at their next network boot. Use --skip-nodeset to leave their boot configuration alone.",
+                (env.fold)(&diskful)
+            )));
+        }
+    }
+
+    // §10.11 and §10.13: node-side steps.
+    let (routes, scripts) = if req.ignorenodes {
+        (Vec::new(), Vec::new())
+    } else {
+        let routes = route_groups(
+            &names,
+            &nodes,
+            &addrs,
+            &masters,
+            &networks(db),
+            &mut events,
+            env.fold,
+        );
+        let scripts = script_groups(&r, &nodes, req, os, sharedinstall)?;
+        (routes, scripts)
+    };
+
+    Ok(Plan {
+        request: req.clone(),
+        os,
+        moves,
+        events,
+        batch,
+        reenabled,
+        follow_ups,
+        routes,
+        scripts,
+        address_sources: sources
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort();
+                v.dedup();
+                (k, v)
+            })
+            .collect(),
+    })
+}
+
+/// `osimage.provmethod` of an image, if the image is defined.
+fn image_provmethod(r: &Resolver<'_>, image: &str) -> Option<String> {
+    let t = r.database().table("osimage")?;
+    let (kc, pc) = (t.column_index("imagename")?, t.column_index("provmethod")?);
+    t.rows()
+        .iter()
+        .enumerate()
+        .find(|(i, row)| row[kc].as_deref() == Some(image) && t.is_row_enabled(*i))
+        .and_then(|(_, row)| row[pc].clone())
+}
+
+/// Keys that occur more than once in node-keyed tables.
+fn duplicate_keys<'db>(
+    db: &'db Database,
+    tables: &[&'static str],
+) -> BTreeSet<(&'static str, &'db str)> {
+    let mut out = BTreeSet::new();
+    for &t in tables {
+        let Some(table) = db.table(t) else { continue };
+        let Some(kc) = table.column_index("node") else {
+            continue;
+        };
+        let mut seen = std::collections::HashSet::with_capacity(table.len());
+        for row in table.rows() {
+            let k = row[kc].as_deref().unwrap_or("");
+            if !seen.insert(k) {
+                out.insert((t, k));
+            }
+        }
+    }
+    out
+}
+
+/// What the tables and the system resolver say of a host's addresses: its own address, then
+/// the ones its `hosts.otherinterfaces` lists; with the source of each.
+pub fn table_addresses(names: &AddressBook<'_, '_>, host: &str) -> (Vec<IpAddr>, Vec<String>) {
+    let (mut ips, mut how) = (Vec::new(), Vec::new());
+    if let Some(a) = names.lookup(host) {
+        ips.push(a.ip);
+        how.push(a.source.to_string());
+    }
+    for (name, ip) in names.other_interfaces_of(host) {
+        if !ips.contains(&ip) {
+            ips.push(ip);
+            how.push(format!(
+                "{} as {name}",
+                Source::HostsOtherInterfaces {
+                    owner: host.to_string()
+                }
+            ));
+        }
+    }
+    (ips, how)
+}
+
+/// The rows the written values were computed from must still be the same at commit time: the
+/// moved nodes' own rows in `noderes`, `nodehm`, `nodelist` and `hosts`, their groups' rows in
+/// `noderes`, `nodehm`, `hosts` and `nodetype`, and all of `networks` and `site`; with `-s`, all
+/// of `nodelist` and `noderes` (the selection read every node).
+fn add_expectations(
+    db: &Database,
+    r: &Resolver<'_>,
+    nodes: &[String],
+    req: &Request,
+    batch: &mut Batch,
+) {
+    let whole: &[&str] = if req.noderange.is_none() {
+        &["nodelist", "noderes"]
+    } else {
+        &[]
+    };
+    let mut groups: BTreeSet<&str> = BTreeSet::new();
+    for n in nodes {
+        groups.extend(r.groups(n));
+    }
+    let mut expect = |t: &str, k: &str| {
+        let table = db.table(t);
+        let row = table.and_then(|tb| tb.find(&[k]).map(|i| tb.rows()[i].clone()));
+        batch.expect(Expect {
+            table: t.to_string(),
+            key: vec![k.to_string()],
+            row,
+        });
+    };
+    for t in ["nodelist", "noderes", "nodehm", "hosts"] {
+        if whole.contains(&t) {
+            continue;
+        }
+        for n in nodes {
+            expect(t, n);
+        }
+    }
+    for t in ["noderes", "nodehm", "hosts", "nodetype"] {
+        if whole.contains(&t) {
+            continue;
+        }
+        for g in &groups {
+            if nodes.binary_search_by(|n| n.as_str().cmp(g)).is_err() {
+                expect(t, g);
+            }
+        }
+    }
+    for t in whole.iter().chain(&["networks", "site"]) {
+        if let Some(table) = db.table(t) {
+            batch.expect_tables.push(table.clone());
+        }
+    }
+}
+
+/// §10.11: nodes in a network whose gateway is `<xcatmaster>`, grouped by the address of their
+/// new xcatmaster. A new xcatmaster that cannot be resolved is reported (xCAT skips silently).
+fn route_groups(
+    names: &AddressBook<'_, '_>,
+    nodes: &[String],
+    addrs: &[crate::addr::Address],
+    masters: &[(String, MasterSource)],
+    nets: &[Network],
+    events: &mut Vec<Msg>,
+    fold: &dyn Fn(&[String]) -> String,
+) -> Vec<RouteGroup> {
+    let gw_nets: Vec<&Network> = nets
+        .iter()
+        .filter(|n| n.gateway.as_deref().map(|g| g.trim_end_matches('\n')) == Some("<xcatmaster>"))
+        .collect();
+    if gw_nets.is_empty() {
+        return Vec::new();
+    }
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut unresolved: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for ((n, a), (m, _)) in nodes.iter().zip(addrs).zip(masters) {
+        if !gw_nets
+            .iter()
+            .any(|net| in_subnet(a.ip, &net.net, &net.mask))
+        {
+            continue;
+        }
+        let gw = if looks_like_ip(m) {
+            Some(m.clone())
+        } else {
+            names.lookup(m).map(|x| x.ip.to_string())
+        };
+        match gw {
+            Some(gw) => {
+                groups.entry(gw).or_default().insert(n.clone());
+            }
+            None => unresolved.entry(m.as_str()).or_default().push(n.clone()),
+        }
+    }
+    for (m, ns) in unresolved {
+        events.push(Msg::Warning(format!(
+            "the new xcatmaster {m} does not resolve to an address, so the default route of {} is not checked.",
+            fold(&ns)
+        )));
+    }
+    groups
+        .into_iter()
+        .map(|(gateway, ns)| RouteGroup {
+            gateway,
+            nodes: ns.into_iter().collect(),
+        })
+        .collect()
+}
+
+/// §10.13: per node, the postscripts to run; nodes with the same list form one group.
+fn script_groups(
+    r: &Resolver<'_>,
+    nodes: &[String],
+    req: &Request,
+    os: Os,
+    sharedinstall: &str,
+) -> Result<Vec<ScriptGroup>, Box<ResolveError>> {
+    let defaults = |col: &str| -> String {
+        let Some(t) = r.database().table("postscripts") else {
+            return String::new();
+        };
+        let (Some(kc), Some(vc)) = (t.column_index("node"), t.column_index(col)) else {
+            return String::new();
+        };
+        t.rows()
+            .iter()
+            .enumerate()
+            .find(|(i, row)| row[kc].as_deref() == Some("xcatdefaults") && t.is_row_enabled(*i))
+            .and_then(|(_, row)| row[vc].clone())
+            .unwrap_or_default()
+    };
+    let (def, defboot) = (defaults("postscripts"), defaults("postbootscripts"));
+    let has_table = r.database().table("postscripts").is_some();
+    let valid: &[&str] = if os == Os::Aix && sharedinstall == "sns" {
+        &["syslog", "setupntp"]
+    } else {
+        &["syslog", "setupntp", "mkresolvconf"]
+    };
+    let user = req.postscripts.as_deref();
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for n in nodes {
+        let (ps, pbs) = if has_table {
+            (
+                attr(r, n, "postscripts", "postscripts")?,
+                attr(r, n, "postscripts", "postbootscripts")?,
+            )
+        } else {
+            (None, None)
+        };
+        let scripts = if ps.is_some() || pbs.is_some() {
+            format!(
+                "{def},{},{defboot},{}",
+                ps.unwrap_or_default(),
+                pbs.unwrap_or_default()
+            )
+        } else {
+            format!("{def},{defboot}")
+        };
+        let list = if user == Some("all") {
+            scripts
+        } else {
+            let items = split_list(&scripts);
+            let mut chosen: Vec<&str> = valid
+                .iter()
+                .copied()
+                .filter(|s| items.contains(s))
+                .collect();
+            if let Some(u) = user {
+                chosen.push(u);
+            }
+            chosen.join(",")
+        };
+        if !list.is_empty() {
+            groups.entry(list).or_default().push(n.clone());
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(scripts, nodes)| ScriptGroup { scripts, nodes })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_detection_follows_to_ip() {
+        assert!(looks_like_ip("10.1.2.3"));
+        assert!(looks_like_ip("fd00::1"));
+        assert!(!looks_like_ip("sn1-c"));
+        assert!(!looks_like_ip("10.1.2"));
+    }
+
+    #[test]
+    fn last_matching_network_wins() {
+        let nets = vec![
+            Network {
+                name: Some("wide".into()),
+                net: "10.0.0.0".into(),
+                mask: "255.0.0.0".into(),
+                gateway: None,
+            },
+            Network {
+                name: Some("narrow".into()),
+                net: "10.1.0.0".into(),
+                mask: "255.255.0.0".into(),
+                gateway: None,
+            },
+        ];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            network_of(ip("10.1.0.7"), &nets).unwrap().name.as_deref(),
+            Some("narrow")
+        );
+        assert_eq!(
+            network_of(ip("10.2.0.7"), &nets).unwrap().name.as_deref(),
+            Some("wide")
+        );
+        assert!(network_of(ip("8.8.8.8"), &nets).is_none());
+    }
 }

@@ -1,26 +1,45 @@
-//! What the administrator sees: the dry-run plan (nodes with the same change folded into one
-//! line) and its JSON form.
+//! Human and JSON renderings of plans and reports: the dry run (every attribute, old → new,
+//! nodes with the same change folded into one line) and the closing summary of a move.
 
 use std::collections::BTreeMap;
 
+use crate::apply::FollowUpResult;
+use crate::followup::command_line;
+use crate::nodeside::{NodeReport, NodeStatus};
 use crate::plan::Plan;
 
-/// Renders a plan for `--dry-run`. `fold` prints a node list compactly (noderange folding).
+fn shown(v: Option<&str>) -> String {
+    match v {
+        None => "(unset)".into(),
+        Some(s) if s.is_empty() || s.contains(char::is_whitespace) => format!("{s:?}"),
+        Some(s) => s.to_string(),
+    }
+}
+
+/// The dry-run text of a plan. `fold` prints a node list compactly.
 pub fn dry_run_text(plan: &Plan, fold: &dyn Fn(&[String]) -> String) -> String {
     let mut out = String::new();
-    // Who moves where.
+    out.push_str(&format!(
+        "Dry run: nothing was written. {} node(s) would move:\n",
+        plan.moves.len()
+    ));
     let mut pairs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-    for m in &plan.nodes {
-        pairs.entry((m.old_sn.as_str(), m.new_sn.as_str())).or_default().push(m.node.clone());
+    for m in &plan.moves {
+        pairs
+            .entry((m.old_sn.as_str(), m.new_sn.as_str()))
+            .or_default()
+            .push(m.node.clone());
     }
-    out.push_str(&format!("Plan: move {} node(s); nothing has been written.\n", plan.nodes.len()));
     for ((from, to), nodes) in &pairs {
-        let from = if from.is_empty() { "(none)" } else { from };
-        out.push_str(&format!("  {from} -> {to}: {} node(s): {}\n", nodes.len(), fold(nodes)));
+        out.push_str(&format!(
+            "  {} -> {to}: {} node(s): {}\n",
+            shown(Some(from)).replace("\"\"", "(none)"),
+            nodes.len(),
+            fold(nodes)
+        ));
     }
-    // Every attribute change, identical changes folded.
     let mut changes: BTreeMap<(&str, &str, Option<&str>, &str), Vec<String>> = BTreeMap::new();
-    for m in &plan.nodes {
+    for m in &plan.moves {
         for c in &m.changes {
             changes
                 .entry((c.table, c.column, c.old.as_deref(), c.new.as_str()))
@@ -28,32 +47,126 @@ pub fn dry_run_text(plan: &Plan, fold: &dyn Fn(&[String]) -> String) -> String {
                 .push(m.node.clone());
         }
     }
-    out.push_str("Changes (node-level rows):\n");
+    out.push_str("Attributes written as node-level rows (old → new: nodes):\n");
     for ((t, c, old, new), nodes) in &changes {
-        let old = old.map(|o| format!("{o:?}")).unwrap_or_else(|| "(unset)".into());
-        out.push_str(&format!("  {t}.{c}: {old} -> {new:?}: {}\n", fold(nodes)));
+        out.push_str(&format!(
+            "  {t}.{c}: {} → {}: {}\n",
+            shown(*old),
+            shown(Some(new)),
+            fold(nodes)
+        ));
     }
-    if !plan.conserver_nodes.is_empty() {
-        out.push_str(&format!("Then: makeconservercf {}\n", fold(&plan.conserver_nodes)));
+    for re in &plan.reenabled {
+        out.push_str(&format!(
+            "  {} row of {} (disable={:?}) replaced by an enabled row\n",
+            re.table, re.node, re.disable
+        ));
     }
-    for (arg, nodes) in &plan.nodeset {
-        out.push_str(&format!("Then: nodeset {} {arg}\n", fold(nodes)));
+    if !plan.follow_ups.is_empty() {
+        out.push_str("Then:\n");
+        for f in &plan.follow_ups {
+            let mut args = vec![fold(&f.nodes)];
+            args.extend(f.args.iter().cloned());
+            out.push_str(&format!("  {}\n", command_line(&f.command, &args)));
+        }
     }
-    for m in &plan.messages {
-        out.push_str(if m.warning { "Warning: " } else { "Note: " });
-        out.push_str(&m.text);
-        out.push('\n');
+    if plan.request.ignorenodes {
+        out.push_str("Node-side steps: none (-i).\n");
+    } else {
+        out.push_str("Node-side steps:\n");
+        for g in &plan.routes {
+            out.push_str(&format!(
+                "  default route via {}: {}\n",
+                g.gateway,
+                fold(&g.nodes)
+            ));
+        }
+        for g in &plan.scripts {
+            out.push_str(&format!(
+                "  xcatinfo (updatenode -s), then postscripts {}: {}\n",
+                g.scripts,
+                fold(&g.nodes)
+            ));
+        }
+        if plan.routes.is_empty() && plan.scripts.is_empty() {
+            out.push_str("  none\n");
+        }
     }
     out
 }
 
 /// The plan as JSON for other tooling.
-pub fn dry_run_json(plan: &Plan) -> String {
-    let v = serde_json::json!({
-        "nodes": plan.nodes,
-        "messages": plan.messages,
-        "makeconservercf": plan.conserver_nodes,
-        "nodeset": plan.nodeset,
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+pub fn plan_json(plan: &Plan) -> serde_json::Value {
+    serde_json::json!({
+        "dry_run": true,
+        "plan": plan,
+    })
+}
+
+/// The closing summary lines of a move.
+pub fn summary(
+    plan: &Plan,
+    follow_ups: &[FollowUpResult],
+    nodes: Option<&NodeReport>,
+    fold: &dyn Fn(&[String]) -> String,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut pairs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for m in &plan.moves {
+        pairs
+            .entry((m.old_sn.as_str(), m.new_sn.as_str()))
+            .or_default()
+            .push(m.node.clone());
+    }
+    for ((from, to), ns) in &pairs {
+        let from = if from.is_empty() {
+            "(no service node)"
+        } else {
+            from
+        };
+        lines.push(format!(
+            "Moved {} node(s) from {from} to {to}: {}",
+            ns.len(),
+            fold(ns)
+        ));
+    }
+    for f in follow_ups {
+        if !f.ok() && f.pending.is_empty() {
+            lines.push(format!(
+                "{} failed for {}",
+                f.follow_up.command,
+                fold(&f.follow_up.nodes)
+            ));
+        }
+    }
+    match nodes {
+        None => lines.push("Node-side steps: not run (-i).".into()),
+        Some(r) => {
+            let parts: Vec<String> = r
+                .by_status()
+                .iter()
+                .map(|(s, ns)| format!("{} {}: {}", s.label(), ns.len(), fold(ns)))
+                .collect();
+            if !parts.is_empty() {
+                lines.push(format!("Node-side steps: {}", parts.join("; ")));
+            }
+        }
+    }
+    let pending: Vec<&String> = follow_ups
+        .iter()
+        .flat_map(|f| f.pending.iter())
+        .chain(nodes.map(|r| r.pending.iter()).into_iter().flatten())
+        .collect();
+    if !pending.is_empty() {
+        lines.push("Not run here (xCAT's commands are not installed); run them yourself:".into());
+        for p in pending {
+            lines.push(format!("  {p}"));
+        }
+    }
+    lines
+}
+
+/// Whether the node-side report has failures or steps not run.
+pub fn node_side_incomplete(r: &NodeReport) -> bool {
+    !r.pending.is_empty() || r.nodes.values().any(|s| *s != NodeStatus::Ok)
 }

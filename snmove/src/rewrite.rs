@@ -123,8 +123,14 @@ pub fn rewrite(cur: &Current, dir: &Direction) -> NewValues {
         let Some(v) = v.as_deref().filter(|v| is_set(Some(v))) else {
             return false;
         };
-        let by_name = dir.old_master.as_deref().is_some_and(|m| is_set(Some(m)) && v == m);
-        let by_ip = dir.old_master_ip.as_deref().is_some_and(|m| is_set(Some(m)) && v == m);
+        let by_name = dir
+            .old_master
+            .as_deref()
+            .is_some_and(|m| is_set(Some(m)) && v == m);
+        let by_ip = dir
+            .old_master_ip
+            .as_deref()
+            .is_some_and(|m| is_set(Some(m)) && v == m);
         by_name || by_ip
     };
     let mut n = NewValues {
@@ -170,9 +176,21 @@ mod tests {
 
     #[test]
     fn list_rules() {
-        assert_eq!(rotate(Some("sn1,sn2"), "sn1"), "sn1,sn2", "-d equal to the current primary");
-        assert_eq!(rotate(Some("sn1,sn2,sn1"), "sn1"), "sn1,sn2", "duplicates of the new SN removed");
-        assert_eq!(rotate(Some(",sn2"), "sn2"), "sn2,", "a leading empty item stays");
+        assert_eq!(
+            rotate(Some("sn1,sn2"), "sn1"),
+            "sn1,sn2",
+            "-d equal to the current primary"
+        );
+        assert_eq!(
+            rotate(Some("sn1,sn2,sn1"), "sn1"),
+            "sn1,sn2",
+            "duplicates of the new SN removed"
+        );
+        assert_eq!(
+            rotate(Some(",sn2"), "sn2"),
+            "sn2,",
+            "a leading empty item stays"
+        );
         assert_eq!(split_list("a,,b,,"), ["a", "", "b"]);
         assert_eq!(backup_sn(Some("sn1,0")), None, "Perl reads 0 as false");
         assert_eq!(backup_sn(None), None);
@@ -187,9 +205,20 @@ mod tests {
         };
         let n = rewrite(&cur, &dir());
         assert_eq!(n.tftpserver.as_deref(), Some("sn2-c"));
-        assert_eq!(n.nfsserver, None, "compared with the node-facing name, not the SN name");
+        assert_eq!(
+            n.nfsserver, None,
+            "compared with the node-facing name, not the SN name"
+        );
         let unset = rewrite(&Current::default(), &dir());
-        assert_eq!((unset.tftpserver, unset.nfsserver, unset.monserver, unset.conserver), (None, None, None, None));
+        assert_eq!(
+            (
+                unset.tftpserver,
+                unset.nfsserver,
+                unset.monserver,
+                unset.conserver
+            ),
+            (None, None, None, None)
+        );
     }
 
     #[test]

@@ -1,116 +1,123 @@
-//! The `snmove` command: ties the command line, the store, the plan, the journal, the commit
-//! and the follow-ups together, and prints what xCAT prints.
+//! The `snmove` command: the command line, the store, the move lock, the plan, the journal and
+//! the commit, the follow-ups and the node-side steps, printed the way xCAT prints them, then
+//! a closing summary and the journal's path.
+//!
+//! Exit status: [`EXIT_OK`] when everything was done, [`EXIT_NOTHING_CHANGED`] when nothing was
+//! written (usage, validation, store or journal error, concurrent change), [`EXIT_PARTIAL`] when
+//! the database moved but a follow-up command or a node-side step failed or could not be run.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use xcattab::store::{self, Store, StoreError};
+use xcattab::store::{self, Store, StoreSpec};
 
-use crate::addr::{AddressBook, Getaddrinfo};
-use crate::cli::{self, Action, MoveArgs, USAGE};
-use crate::followup::{self, FollowUpResult};
+use crate::addr::SystemResolver;
+use crate::apply::{self, ApplyError};
+use crate::cli::{self, Action, MoveArgs, UndoArgs, UsageError, USAGE_LINES};
 use crate::journal::Journal;
-use crate::plan::{self, Expander, PlanError, SnInterfaces};
+use crate::lock::MoveLock;
+use crate::nodeside::NodeSide;
+use crate::output::{Console, Msg};
+use crate::plan::{self, Expander, Probe, Request};
 use crate::render;
 
-/// Exit status: everything done.
+/// Everything was done.
 pub const EXIT_OK: u8 = 0;
-/// Exit status: nothing changed (usage, validation or store error).
+/// Nothing was written.
 pub const EXIT_NOTHING_CHANGED: u8 = 1;
-/// Exit status: the database moved but some follow-up or node-side step failed.
+/// The database moved, but some follow-up or node-side step failed or was not run.
 pub const EXIT_PARTIAL: u8 = 2;
 
-/// Where the command writes: stdout for information, stderr for errors, as xCAT's client.
-pub struct Console<'a> {
-    out: &'a mut dyn Write,
-    err: &'a mut dyn Write,
-    host: String,
-    verbose: bool,
-}
-
-impl<'a> Console<'a> {
-    /// A console with xCAT's `[host]` stamp on error lines.
-    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, host: String) -> Self {
-        Console { out, err, host, verbose: false }
-    }
-
-    /// An information line (with `[host]: ` under `-V`, as xCAT's client prints it).
-    pub fn info(&mut self, text: &str) {
-        let _ = if self.verbose {
-            writeln!(self.out, "[{}]: {text}", self.host)
-        } else {
-            writeln!(self.out, "{text}")
-        };
-    }
-
-    /// An error line: `Error: [host]: text` on stderr.
-    pub fn error(&mut self, text: &str) {
-        let _ = writeln!(self.err, "Error: [{}]: {text}", self.host);
-    }
-
-    /// A warning line on stderr.
-    pub fn warning(&mut self, text: &str) {
-        let _ = writeln!(self.err, "Warning: [{}]: {text}", self.host);
-    }
-
-    /// Raw text on stdout.
-    pub fn raw(&mut self, text: &str) {
-        let _ = self.out.write_all(text.as_bytes());
-    }
-}
-
-/// The short host name, as xcatd stamps its responses.
-pub fn short_hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into buf.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "localhost".into();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
-    name.split('.').next().unwrap_or("localhost").to_string()
-}
-
-/// Everything the command needs from its surroundings, replaceable in tests.
-pub struct Env<'a> {
-    /// Expands noderanges over the loaded tables.
-    pub expand: &'a dyn Fn(&xcattab::Database, &str) -> Result<(Vec<String>, Vec<String>), String>,
-    /// Folds node lists for display.
+/// The command's surroundings: how it expands noderanges, folds node lists, asks service nodes
+/// for their addresses, resolves names and runs node-side steps.
+pub struct Context<'a> {
+    /// Noderange expansion.
+    pub expander: &'a dyn Expander,
+    /// Node-list folding for display.
     pub fold: &'a dyn Fn(&[String]) -> String,
-    /// Reads a destination SN's addresses.
-    pub sn_interfaces: &'a dyn SnInterfaces,
+    /// The service-node probe.
+    pub probe: &'a dyn Probe,
+    /// The system resolver.
+    pub system: &'a dyn SystemResolver,
+    /// The node-side steps.
+    pub node_side: &'a dyn NodeSide,
+    /// The host name stamped on messages.
+    pub host: String,
 }
 
-/// Runs `snmove` with `argv` and returns the exit status.
-pub fn main_with(argv: Vec<OsString>, console: &mut Console<'_>, env: &Env<'_>) -> u8 {
-    let action = match cli::parse(argv) {
-        Ok(a) => a,
-        Err(e) => {
-            console.error(&e.to_string());
-            if e.with_usage() {
-                console.raw(USAGE);
+/// Runs `snmove` with `args` (without the program name) and returns the exit status.
+pub fn main_with(
+    args: &[String],
+    ctx: &Context<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let mut console = Console::new(out, err, ctx.host.clone());
+    console.show_server(cli::shows_server(args));
+    let status = match cli::parse(args) {
+        Err(e) => usage_error(&e, &mut console),
+        Ok(Action::Usage) => {
+            for l in USAGE_LINES {
+                console.data(l);
             }
-            return EXIT_NOTHING_CHANGED;
+            EXIT_OK
         }
+        Ok(Action::Version) => {
+            console.data(version());
+            EXIT_OK
+        }
+        Ok(Action::LongHelp) => {
+            console.raw(&cli::long_help());
+            EXIT_OK
+        }
+        Ok(Action::Generate(g)) => {
+            let mut buf = Vec::new();
+            match cli::generate(g, &mut buf) {
+                Ok(()) => {
+                    console.raw(&String::from_utf8_lossy(&buf));
+                    EXIT_OK
+                }
+                Err(e) => {
+                    console.error(format!("cannot write the generated text: {e}"));
+                    EXIT_NOTHING_CHANGED
+                }
+            }
+        }
+        Ok(Action::Undo(u)) => undo(&u, args, &mut console),
+        Ok(Action::Move(m)) => run_move(&m, args, ctx, &mut console),
     };
-    match action {
-        Action::Usage => {
-            console.raw(USAGE);
-            EXIT_OK
+    console.flush();
+    status
+}
+
+/// The version line printed by `-v`.
+pub fn version() -> String {
+    format!(
+        "Version {} (snmove, a Rust reimplementation of xCAT's snmove)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn usage_error(e: &UsageError, console: &mut Console<'_>) -> u8 {
+    for x in e.extra_errors() {
+        console.error(x);
+    }
+    if let Some(line) = e.xcat_line() {
+        console.data(line);
+    }
+    if e.with_usage() {
+        for l in USAGE_LINES {
+            console.data(l);
         }
-        Action::Help => {
-            use clap::CommandFactory;
-            console.raw(&cli::Args::command().render_long_help().to_string());
-            EXIT_OK
-        }
-        Action::Version => {
-            console.info(&xcattab::cli::version());
-            EXIT_OK
-        }
-        Action::Undo { journal, db } => undo(&journal, db.as_deref(), console),
-        Action::Move(m) => run_move(m, console, env),
+    }
+    EXIT_NOTHING_CHANGED
+}
+
+/// Where a store keeps snmove's journals and lock by default.
+pub fn default_state_dir(spec: &StoreSpec) -> PathBuf {
+    match spec {
+        StoreSpec::Csv(d) => d.join(".snmove"),
+        _ => PathBuf::from("/var/lib/snmove"),
     }
 }
 
@@ -118,164 +125,200 @@ fn open_store(db: Option<&str>, console: &mut Console<'_>) -> Option<Box<dyn Sto
     match store::open_selected(db) {
         Ok((s, _)) => Some(s),
         Err(e) => {
-            console.error(&e.to_string());
+            console.error(e.to_string());
             None
         }
     }
 }
 
-fn journal_dir(store: &dyn Store, given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| match store.spec() {
-        store::StoreSpec::Csv(d) => d.join(".snmove"),
-        _ => PathBuf::from("/var/lib/snmove"),
-    })
+fn take_lock(store: &dyn Store, console: &mut Console<'_>) -> Option<MoveLock> {
+    match MoveLock::acquire(&default_state_dir(store.spec())) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            console.error(format!("{e}; nothing was written"));
+            None
+        }
+    }
 }
 
-fn run_move(m: MoveArgs, console: &mut Console<'_>, env: &Env<'_>) -> u8 {
-    console.verbose = m.verbose;
+fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Console<'_>) -> u8 {
+    console.json_mode(m.json);
     let Some(store) = open_store(m.db.as_deref(), console) else {
         return EXIT_NOTHING_CHANGED;
     };
-    if !m.liteonly {
-        console.info("Moving nodes to their backup service nodes.\n");
-    }
-    let jdir = journal_dir(store.as_ref(), m.journal_dir.clone());
-    let _move_lock = if m.dry_run {
+    let _lock = if m.dry_run {
         None
     } else {
-        match crate::lock::MoveLock::acquire(&jdir) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                console.error(&e.to_string());
-                return EXIT_NOTHING_CHANGED;
-            }
+        match take_lock(store.as_ref(), console) {
+            Some(l) => Some(l),
+            None => return EXIT_NOTHING_CHANGED,
         }
     };
+    if !m.liteonly && !m.dry_run {
+        console.info("Moving nodes to their backup service nodes.\n");
+    }
     let db = match store.load(plan::TABLES) {
         Ok(db) => db,
         Err(e) => {
-            console.error(&e.to_string());
+            console.error(format!("{e}; nothing was written"));
             return EXIT_NOTHING_CHANGED;
         }
     };
-    let resolver = xcattab::resolve::Resolver::new(&db);
-    let names = AddressBook::new(&resolver, Getaddrinfo);
-    let expand: &Expander<'_> = &|nr: &str| (env.expand)(&db, nr);
-    let plan = match plan::plan(&db, &m, expand, &names, env.sn_interfaces) {
+    let req = Request::from(m);
+    let env = plan::Env {
+        expander: ctx.expander,
+        probe: ctx.probe,
+        system: ctx.system,
+        fold: ctx.fold,
+    };
+    let plan = match plan::plan(&db, &req, &env) {
         Ok(p) => p,
-        Err(PlanError { info, lines }) => {
-            for i in info {
-                console.info(&i);
-            }
-            for l in lines {
-                console.error(&l);
-            }
+        Err(rej) => {
+            console.emit_all(rej.events);
             return EXIT_NOTHING_CHANGED;
         }
     };
+    console.emit_all(plan.events.clone());
+    if m.verbose {
+        for (source, names) in &plan.address_sources {
+            console.info(format!("Addresses from {source}: {}", (ctx.fold)(names)));
+        }
+    }
     if m.dry_run {
         if m.json {
-            console.raw(&render::dry_run_json(&plan));
-            console.raw("\n");
+            console.raw(&format!("{:#}\n", render::plan_json(&plan)));
         } else {
-            console.raw(&render::dry_run_text(&plan, env.fold));
+            console.raw(&render::dry_run_text(&plan, ctx.fold));
         }
         return EXIT_OK;
     }
-    for msg in &plan.messages {
-        if msg.warning {
-            console.warning(&msg.text);
-        } else {
-            console.info(&msg.text);
-        }
-    }
-    let command: Vec<String> = std::env::args().collect();
-    let journal = match Journal::of(&db, &plan.batch, &store.spec().to_string(), command) {
-        Ok(j) => j,
-        Err(e) => {
-            console.error(&e.to_string());
-            return EXIT_NOTHING_CHANGED;
-        }
-    };
-    let jpath = match journal.write(&jdir) {
+    console.info("Setting new values in the xCAT database.\n");
+    let state_dir = default_state_dir(store.spec());
+    let journal_dir = m
+        .journal_dir
+        .clone()
+        .unwrap_or_else(|| state_dir.join("journal"));
+    let journal = match apply::commit(
+        store.as_ref(),
+        &db,
+        &plan,
+        &journal_dir,
+        std::iter::once("snmove".to_string())
+            .chain(args.iter().cloned())
+            .collect(),
+    ) {
         Ok(p) => p,
         Err(e) => {
-            console.error(&e.to_string());
+            console.error(e.to_string());
             return EXIT_NOTHING_CHANGED;
         }
     };
-    console.info("Setting new values in the xCAT database.\n");
-    if let Err(e) = store.commit(&plan.batch) {
-        console.error(&format!("Could not update xCAT node definitions: {e}"));
-        if matches!(e, StoreError::Batch(_)) {
-            console.error("Nothing was written; run snmove again to plan from the current tables.");
+    drop(db);
+    let follow_ups = apply::run_follow_ups(&plan, console);
+    let nodes = if m.ignorenodes {
+        None
+    } else {
+        Some(ctx.node_side.run(&plan, console))
+    };
+    let mut complete = follow_ups.iter().all(|f| f.ok());
+    if let Some(r) = &nodes {
+        complete &= !render::node_side_incomplete(r);
+    }
+    let summary = render::summary(&plan, &follow_ups, nodes.as_ref(), ctx.fold);
+    let journal_line = format!(
+        "Journal: {} (undo with: snmove --undo {})",
+        journal.display(),
+        journal.display()
+    );
+    if m.json {
+        let report = serde_json::json!({
+            "journal": journal,
+            "moved": apply::summary_lines(&plan),
+            "moves": plan.moves,
+            "follow_ups": follow_ups,
+            "node_side": nodes,
+            "messages": console.log,
+            "complete": complete,
+        });
+        console.raw(&format!("{report:#}\n"));
+    } else {
+        for l in summary {
+            console.info(l);
         }
-        let _ = std::fs::remove_file(&jpath);
-        return EXIT_NOTHING_CHANGED;
+        console.info(journal_line);
     }
-    let mut status = EXIT_OK;
-    for f in followup::follow_ups(&plan) {
-        if f.program == "makeconservercf" {
-            console.info(&format!("Running makeconservercf {}", f.args.join(" ")));
-        }
-        match followup::run(&f) {
-            FollowUpResult::Ok { output } => {
-                for l in output.lines() {
-                    console.info(l);
-                }
-            }
-            FollowUpResult::Failed { output, .. } => {
-                console.error(&format!("Command failed: {}. Error message: {}.", f.command_line(), output.trim_end()));
-                status = EXIT_PARTIAL;
-            }
-            FollowUpResult::NotInstalled => {
-                console.warning(&format!("{} is not installed here; run it yourself: {}", f.program, f.command_line()));
-            }
-        }
-    }
-    if !m.ignorenodes {
-        console.warning("The node-side steps (xcatinfo, default route, postscripts) are not run by this version; run `updatenode <nodes> -s` and `updatenode <nodes> -P syslog` yourself.");
-    }
-    summary(&plan, env.fold, console);
-    console.info(&format!("Journal: {} (undo with: snmove --undo {})", jpath.display(), jpath.display()));
-    status
-}
-
-fn summary(plan: &plan::Plan, fold: &dyn Fn(&[String]) -> String, console: &mut Console<'_>) {
-    let mut pairs: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
-    for n in &plan.nodes {
-        pairs.entry((n.old_sn.as_str(), n.new_sn.as_str())).or_default().push(n.node.clone());
-    }
-    for ((from, to), nodes) in pairs {
-        console.info(&format!("Moved {} node(s) from {from} to {to}: {}", nodes.len(), fold(&nodes)));
+    if complete {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
     }
 }
 
-/// `snmove --undo JOURNAL`.
-pub fn undo(path: &std::path::Path, db: Option<&str>, console: &mut Console<'_>) -> u8 {
-    let journal = match Journal::read(path) {
+fn undo(u: &UndoArgs, _args: &[String], console: &mut Console<'_>) -> u8 {
+    console.json_mode(u.json);
+    let journal = match Journal::read(&u.journal) {
         Ok(j) => j,
         Err(e) => {
-            console.error(&e.to_string());
+            console.error(e.to_string());
             return EXIT_NOTHING_CHANGED;
         }
     };
-    let Some(store) = open_store(db, console) else {
+    let Some(store) = open_store(u.db.as_deref(), console) else {
         return EXIT_NOTHING_CHANGED;
     };
     if store.spec().to_string() != journal.store {
-        console.error(&format!("{} was written for {}, not {}", path.display(), journal.store, store.spec()));
+        console.error(format!(
+            "{} records a move in {}, not in {}; nothing was written (give --db {})",
+            u.journal.display(),
+            journal.store,
+            store.spec(),
+            journal.store
+        ));
         return EXIT_NOTHING_CHANGED;
     }
-    match store.commit(&journal.undo_batch()) {
-        Ok(c) => {
-            console.info(&format!("Restored {} row(s) from {}.", journal.before.len(), path.display()));
-            let _ = c;
+    let Some(_lock) = take_lock(store.as_ref(), console) else {
+        return EXIT_NOTHING_CHANGED;
+    };
+    match apply::undo(store.as_ref(), &journal) {
+        Ok(n) => {
+            let text = format!(
+                "Restored {n} row(s) of {} from {}: the move ({}) is undone in the database.",
+                journal.table_names().join(", "),
+                u.journal.display(),
+                journal.summary.join(", ")
+            );
+            if u.json {
+                console.raw(&format!("{:#}\n", serde_json::json!({"restored_rows": n, "journal": u.journal, "tables": journal.table_names()})));
+            } else {
+                console.info(text);
+                console.info("The follow-up commands and node-side steps are not undone: run snmove again towards the old service nodes for those (or nodeset/makeconservercf/updatenode by hand).");
+            }
             EXIT_OK
         }
+        Err(ApplyError::Changed { rows }) => {
+            console.error(format!(
+                "cannot undo {}: these rows changed since the move ({}); nothing was written",
+                u.journal.display(),
+                rows.join("; ")
+            ));
+            EXIT_NOTHING_CHANGED
+        }
         Err(e) => {
-            console.error(&format!("Cannot undo {}: {e}", path.display()));
+            console.error(format!("cannot undo {}: {e}", u.journal.display()));
             EXIT_NOTHING_CHANGED
         }
     }
+}
+
+/// Prints messages (for library users that render [`crate::plan::Rejected`] themselves).
+pub fn print_messages(
+    ms: &[Msg],
+    host: &str,
+    show_server: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) {
+    let mut c = Console::new(out, err, host);
+    c.show_server(show_server);
+    c.emit_all(ms.iter().cloned());
 }

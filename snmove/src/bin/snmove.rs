@@ -1,0 +1,25 @@
+//! `snmove`: move xCAT compute nodes to their backup service nodes.
+
+use std::process::ExitCode;
+
+use snmove::addr::Getaddrinfo;
+use snmove::nodeside::{XcatCommands, XdshProbe};
+use snmove::run::{main_with, Context};
+use snmove::select::{fold, SimpleExpander};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let ctx = Context {
+        expander: &SimpleExpander,
+        fold: &fold,
+        probe: &XdshProbe,
+        system: &Getaddrinfo,
+        node_side: &XcatCommands,
+        host: snmove::output::short_hostname(),
+    };
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    ExitCode::from(main_with(&args, &ctx, &mut out, &mut err))
+}

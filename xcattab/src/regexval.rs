@@ -1,1 +1,0 @@
-//! Values computed per node (xCAT's `transRegexAttrs`). Placeholder: filled in by the regex work.
