@@ -2,7 +2,9 @@
 //!
 //! A store is named the way xCAT names its database ([`StoreSpec`]): `CSV:/dir` is the
 //! embedded default (a directory as `dumpxCATdb -p /dir` writes it, see [`CsvDirStore`]);
-//! `SQLite:`, `Pg:` and `mysql:` names are understood and refused until their back ends exist.
+//! `SQLite:/dir` is xCAT's one-file-per-table layout ([`SqliteStore`], feature `sqlite`),
+//! `Pg:dbname=…` a PostgreSQL database ([`PgStore`], feature `pg`); `mysql:` and `DB2:` names
+//! are understood and refused. [`transfer`] copies whole databases (dumpxCATdb/restorexCATdb).
 //!
 //! Every store offers the same guarantees through [`Store`]:
 //! * [`Store::load`] returns a consistent snapshot of the tables asked for;
@@ -13,12 +15,18 @@
 mod csvdir;
 mod lock;
 mod spec;
+pub mod sql;
+pub mod transfer;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use csvdir::CsvDirStore;
+#[cfg(feature = "pg")]
+pub use sql::pg::PgStore;
+#[cfg(feature = "sqlite")]
+pub use sql::sqlite::SqliteStore;
 pub use spec::{select_spec, Dsn, SpecSource, StoreSpec, CFGLOC};
 
 use crate::batch::{Batch, BatchError};
@@ -98,6 +106,14 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A database server or library reported an error (credentials scrubbed from it).
+    #[error("{spec}: {message}")]
+    Backend {
+        /// The store (without credentials).
+        spec: String,
+        /// What failed, in the database's words.
+        message: String,
+    },
     /// The batch could not be applied (nothing was written).
     #[error(transparent)]
     Batch(#[from] BatchError),
@@ -138,7 +154,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// let store = xcattab::store::open(&spec).unwrap();
 /// let db = store.load(&["site"]).unwrap();
 /// assert!(db.table("site").unwrap().is_empty());
-/// assert!(xcattab::store::open(&"SQLite:/etc/xcat".parse().unwrap()).is_err());
+/// assert!(xcattab::store::open(&"mysql:dbname=xcatdb|u|p".parse().unwrap()).is_err());
 /// ```
 pub fn open(spec: &StoreSpec) -> Result<Box<dyn Store>, StoreError> {
     let unsupported = |kind| {
@@ -149,7 +165,13 @@ pub fn open(spec: &StoreSpec) -> Result<Box<dyn Store>, StoreError> {
     };
     match spec {
         StoreSpec::Csv(dir) => Ok(Box::new(CsvDirStore::open(dir)?)),
+        #[cfg(feature = "sqlite")]
+        StoreSpec::Sqlite(dir) => Ok(Box::new(SqliteStore::open(dir)?)),
+        #[cfg(not(feature = "sqlite"))]
         StoreSpec::Sqlite(_) => unsupported("SQLite"),
+        #[cfg(feature = "pg")]
+        StoreSpec::Pg(_) => Ok(Box::new(PgStore::open(spec)?)),
+        #[cfg(not(feature = "pg"))]
         StoreSpec::Pg(_) => unsupported("PostgreSQL"),
         StoreSpec::Mysql(_) => unsupported("MySQL"),
         StoreSpec::Db2(_) => unsupported("DB2"),

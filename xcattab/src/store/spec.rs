@@ -129,6 +129,9 @@ pub enum SpecSource {
     Env,
     /// The first line of `/etc/xcat/cfgloc`.
     Cfgloc,
+    /// Nothing configured: xCAT's default, `SQLite:/opt/xcat/cfg` if that directory exists,
+    /// else `SQLite:/etc/xcat`.
+    Default,
 }
 
 impl fmt::Display for SpecSource {
@@ -137,6 +140,7 @@ impl fmt::Display for SpecSource {
             SpecSource::Option => "--db",
             SpecSource::Env => "XCATCFG",
             SpecSource::Cfgloc => "/etc/xcat/cfgloc",
+            SpecSource::Default => "xCAT's default",
         })
     }
 }
@@ -145,7 +149,9 @@ impl fmt::Display for SpecSource {
 pub const CFGLOC: &str = "/etc/xcat/cfgloc";
 
 /// Picks the store as xCAT does: the `--db` option, then `XCATCFG`, then the first line of
-/// `cfgloc`. `env` and `cfgloc` are parameters so callers (and tests) control them.
+/// `cfgloc`, then `SQLite:/opt/xcat/cfg` if that directory exists, then `SQLite:` the
+/// directory of `cfgloc` (`/etc/xcat`) if it exists. `env` and `cfgloc` are parameters so
+/// callers (and tests) control them.
 ///
 /// ```
 /// use xcattab::store::{select_spec, SpecSource, StoreSpec};
@@ -176,9 +182,19 @@ pub fn select_spec(
                     other => other,
                 })
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NoStore {
-            cfgloc: cfgloc.to_path_buf(),
-        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // xCAT's fallback (Table.pm get_xcatcfg): SQLite in /opt/xcat/cfg if it exists,
+            // else in /etc/xcat (the directory of cfgloc) if that exists.
+            let etc = cfgloc.parent().filter(|p| !p.as_os_str().is_empty());
+            [Some(Path::new("/opt/xcat/cfg")), etc]
+                .into_iter()
+                .flatten()
+                .find(|d| d.is_dir())
+                .map(|d| (StoreSpec::Sqlite(d.to_path_buf()), SpecSource::Default))
+                .ok_or_else(|| StoreError::NoStore {
+                    cfgloc: cfgloc.to_path_buf(),
+                })
+        }
         Err(e) => Err(StoreError::Io {
             path: cfgloc.to_path_buf(),
             op: "read",
@@ -216,7 +232,15 @@ mod tests {
         assert_eq!(pick(Some("CSV:/o"), Some("CSV:/e")).1, SpecSource::Option);
         assert_eq!(pick(None, Some("CSV:/e")).1, SpecSource::Env);
         assert_eq!(pick(None, Some("")), (StoreSpec::Csv("/from/cfgloc".into()), SpecSource::Cfgloc));
-        let missing = dir.path().join("nope");
+        let missing = dir.path().join("nope").join("cfgloc");
         assert!(matches!(select_spec(None, None, &missing), Err(StoreError::NoStore { .. })));
+        // No cfgloc, but its directory exists: xCAT's default SQLite store there.
+        if !Path::new("/opt/xcat/cfg").is_dir() {
+            let absent = dir.path().join("cfgloc.absent");
+            assert_eq!(
+                select_spec(None, None, &absent).unwrap(),
+                (StoreSpec::Sqlite(dir.path().to_path_buf()), SpecSource::Default)
+            );
+        }
     }
 }
