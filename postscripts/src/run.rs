@@ -292,18 +292,26 @@ fn classify(
                         None,
                     )
                 }
-            } else if matches!(exit.status, 124 | 137) || exit.signal.is_some() {
+            } else if let Some(sig) = &exit.signal {
                 let within = st
                     .current
                     .map(|n| format!(" in step {}", step_label(n)))
                     .unwrap_or_default();
-                let what = match &exit.signal {
-                    Some(s) => format!("killed by SIG{s}"),
-                    None => format!(
-                        "stopped by the node's timeout after {}",
-                        secs(opts.command_timeout)
-                    ),
-                };
+                (
+                    Status::Failed,
+                    Some(format!("the node script was killed by SIG{sig}{within}")),
+                    None,
+                    None,
+                )
+            } else if matches!(exit.status, 124 | 137) {
+                let within = st
+                    .current
+                    .map(|n| format!(" in step {}", step_label(n)))
+                    .unwrap_or_default();
+                let what = format!(
+                    "stopped by the node's timeout after {}",
+                    secs(opts.command_timeout)
+                );
                 (
                     Status::TimedOut,
                     Some(format!("{what}{within}")),

@@ -129,11 +129,14 @@ fn valid_env_name(k: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
-const PRELUDE: &str = r#"_psm() { printf ':PSRUN_%s:%s:\n' "$_pst" "$1"; printf ':PSRUN_%s:%s:\n' "$_pst" "$1" >&2; }
-_psd="${TMPDIR:-/tmp}/psrun.$$.$_pst"
+/// Only when the node needs files (postscripts): a private directory, removed on exit.
+const TMPDIR_PRELUDE: &str = r#"_psd="${TMPDIR:-/tmp}/psrun.$$.$_pst"
 mkdir -m 700 "$_psd" || { echo "cannot create the temporary directory $_psd on the node" >&2; exit 97; }
 trap 'rm -rf "$_psd"' 0
 trap 'exit 143' TERM HUP INT
+"#;
+
+const PRELUDE: &str = r#"_psm() { printf ':PSRUN_%s:%s:\n' "$_pst" "$1"; printf ':PSRUN_%s:%s:\n' "$_pst" "$1" >&2; }
 _ps_kv() {
   _f=$1 _k=$2 _v=$3 _d=0
   { if [ -f "$_f" ]; then
@@ -196,29 +199,25 @@ pub fn render(
         .iter()
         .any(|st| matches!(st, Step::Postscript { .. }));
     if has_ps {
+        s.push_str(TMPDIR_PRELUDE);
         if let Some(lib) = &scripts.xcatlib {
             file(&mut s, "xcatlib.sh", lib);
         }
     }
-    for (i, step) in job.steps.iter().enumerate() {
-        let n = i + 1;
-        match step {
-            Step::Postscript { name, .. } => {
-                if let Some(Ok(body)) = scripts.scripts.get(name) {
-                    if !written.contains(&name.as_str()) {
-                        file(&mut s, name, body);
-                        written.push(name);
-                    }
+    for step in &job.steps {
+        if let Step::Postscript { name, .. } = step {
+            if let Some(Ok(body)) = scripts.scripts.get(name) {
+                if !written.contains(&name.as_str()) {
+                    file(&mut s, name, body);
+                    written.push(name);
                 }
             }
-            Step::Command { command, .. } => file(&mut s, &format!("psrun-cmd.{n}"), command),
-            _ => {}
         }
     }
     for (i, step) in job.steps.iter().enumerate() {
         let n = i + 1;
         s.push_str(&format!("_psm B:{n}\n(\n"));
-        s.push_str(&step_body(step, n, scripts));
+        s.push_str(&step_body(step, scripts));
         s.push_str(") </dev/null\n");
         s.push_str(&format!("_psm E:{n}:$?\n"));
     }
@@ -226,7 +225,7 @@ pub fn render(
     Ok(s)
 }
 
-fn step_body(step: &Step, n: usize, scripts: &ScriptSet) -> String {
+fn step_body(step: &Step, scripts: &ScriptSet) -> String {
     let q = shell_quote;
     match step {
         Step::Xcatinfo { server, servicegroup, httpport } => {
@@ -274,7 +273,7 @@ fn step_body(step: &Step, n: usize, scripts: &ScriptSet) -> String {
         Step::Niminit { name, master } => {
             format!("niminit -a name={} -a master={}\n", q(name), q(master))
         }
-        Step::Command { .. } => format!("/bin/sh \"$_psd/psrun-cmd.{n}\"\n"),
+        Step::Command { command, .. } => format!("eval {}\n", q(command)),
     }
 }
 

@@ -44,9 +44,14 @@ impl Transport for Fake {
         let o = child.wait_with_output().unwrap();
         out(Stream::Stdout, &o.stdout);
         out(Stream::Stderr, &o.stderr);
+        use std::os::unix::process::ExitStatusExt;
+        let signal = o.status.signal().map(|s| match s {
+            15 => "TERM".to_string(),
+            s => s.to_string(),
+        });
         Ok(RemoteExit {
             status: o.status.code().unwrap_or(-1),
-            signal: None,
+            signal,
         })
     }
 }
