@@ -28,6 +28,9 @@ pub enum ApplyError {
     /// The store refused the commit.
     #[error("Could not update xCAT node definitions: {0}; nothing was written")]
     Store(StoreError),
+    /// Every row of the journal is already back to its before-image.
+    #[error("the rows of this move are already as they were before it (undone already?); nothing was written")]
+    AlreadyUndone,
 }
 
 /// Writes the journal of `plan`, then commits its writes in one atomic commit. On success the
@@ -206,6 +209,16 @@ pub fn undo(store: &dyn Store, journal: &Journal) -> Result<usize, ApplyError> {
     let db = store.load(&names).map_err(ApplyError::Store)?;
     if let Err(why) = journal.check_columns(&db) {
         return Err(ApplyError::Changed { rows: vec![why] });
+    }
+    let undone = journal.tables.iter().all(|(name, t)| {
+        let table = db.table(name);
+        t.rows.iter().all(|r| {
+            table.and_then(|tb| tb.find(&[r.key.as_str()]).map(|i| &tb.rows()[i]))
+                == r.before.as_ref()
+        })
+    });
+    if undone && journal.rows() > 0 {
+        return Err(ApplyError::AlreadyUndone);
     }
     let batch = journal.undo_batch();
     store

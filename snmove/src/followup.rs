@@ -66,7 +66,20 @@ pub fn find_command(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
     dirs.into_iter()
         .filter(|d| !d.as_os_str().is_empty())
         .map(|d| d.join(name))
-        .find(|p| is_executable(p))
+        .find(|p| is_executable(p) && !is_foreign(name, p))
+}
+
+/// Whether `p` is another tool's command of the same name: ClusterShell's `nodeset` (a node
+/// set tool often installed beside xCAT) is recognized by its text.
+fn is_foreign(name: &str, p: &Path) -> bool {
+    if name != "nodeset" {
+        return false;
+    }
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(p)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&head[..n]).contains("ClusterShell")
 }
 
 fn is_executable(p: &Path) -> bool {
