@@ -1,0 +1,105 @@
+//! Perl regular expressions, as far as noderanges use them, on top of `fancy-regex`
+//! (backtracking: back-references and look-around work).
+//!
+//! Differences from Perl that remain: Unicode classes (`\d`, `\w`) also match non-ASCII
+//! digits and letters; Perl-only syntax such as `\Q…\E`, `(?{ code })`, `\G` is refused
+//! as an invalid pattern. `$` and `\Z` keep Perl's meaning (end, or before a final newline).
+
+use crate::Error;
+
+/// A compiled Perl-style pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct PerlRegex {
+    re: fancy_regex::Regex,
+    shown: String,
+}
+
+impl PerlRegex {
+    /// Compiles `pattern`; `shown` is how errors name it.
+    pub(crate) fn new(pattern: &str, shown: &str) -> Result<Self, Error> {
+        let translated = translate(pattern);
+        let re = fancy_regex::RegexBuilder::new(&translated)
+            .backtrack_limit(10_000_000)
+            .build()
+            .map_err(|e| Error::Regex {
+                pattern: shown.to_string(),
+                message: e.to_string(),
+            })?;
+        Ok(PerlRegex {
+            re,
+            shown: shown.to_string(),
+        })
+    }
+
+    /// Does the pattern match somewhere in `text`?
+    pub(crate) fn is_match(&self, text: &str) -> Result<bool, Error> {
+        self.re.is_match(text).map_err(|e| Error::Regex {
+            pattern: self.shown.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Rewrites the few constructs whose meaning differs between Perl and fancy-regex.
+fn translate(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 8);
+    let mut chars = p.chars().peekable();
+    let mut in_class = false;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                if !in_class && n == 'Z' {
+                    out.push_str(r"(?=\n?\z)");
+                } else {
+                    out.push('\\');
+                    out.push(n);
+                }
+                class_start = false;
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push(c);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                continue;
+            }
+            ']' if in_class && !class_start => in_class = false,
+            '$' if !in_class => {
+                out.push_str(r"(?=\n?\z)");
+                continue;
+            }
+            _ => {}
+        }
+        class_start = false;
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perl_dollar_and_classes() {
+        let r = PerlRegex::new("^node1.*$", "node1.*").unwrap();
+        assert!(r.is_match("node10").unwrap());
+        assert!(r.is_match("node1\n").unwrap());
+        assert!(!r.is_match("xnode1").unwrap());
+        let r = PerlRegex::new("^n[]$]$", "").unwrap();
+        assert!(r.is_match("n$").unwrap());
+        assert!(r.is_match("n]").unwrap());
+        let r = PerlRegex::new(r"^(a)\1$", "").unwrap();
+        assert!(r.is_match("aa").unwrap());
+        assert!(PerlRegex::new("^[$", "[").is_err());
+    }
+}
