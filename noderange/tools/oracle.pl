@@ -127,7 +127,7 @@ while (my $line = <STDIN>) {
         alarm(0);
     };
     alarm(0);
-    if ($@) { $err = $@; delete $INC{"xCAT/NodeRange.pm"}; { no warnings; require xCAT::NodeRange; } $err =~ s/ at \S+ line \d+(, <\w+> line \d+)?\.?\n?$//s; chomp $err; }
+    if ($@) { $err = $@; delete $INC{"xCAT/NodeRange.pm"}; { no warnings; require xCAT::NodeRange; } $err =~ s/ at \S+ line \d+(, <[^>]+> line \d+)?\.?\n?$//s; chomp $err; }
     # the recursion level is a global; reset it the way a new xcatd process would start
     {
         no strict 'refs';
