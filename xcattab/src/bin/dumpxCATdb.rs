@@ -123,11 +123,8 @@ fn main() -> ExitCode {
     match transfer::dump_to_dir(&*store, &path, &skips) {
         Ok(report) => {
             if args.verbose {
-                for t in &report.skipped {
-                    println!("Skipping {t}\n");
-                }
-                for t in &report.done {
-                    println!("Dumping {t}");
+                for line in report.verbose_lines(false) {
+                    println!("{line}");
                 }
             }
             println!("Backup Complete.");

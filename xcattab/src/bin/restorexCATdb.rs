@@ -118,11 +118,8 @@ fn main() -> ExitCode {
     match transfer::restore_from_dir(&*store, &path, &skips) {
         Ok(report) => {
             if args.verbose {
-                for f in &report.skipped {
-                    println!("Skipping {f}\n");
-                }
-                for f in &report.done {
-                    println!("Restoring {f}.\n");
+                for line in report.verbose_lines(true) {
+                    println!("{line}");
                 }
             }
             println!("Restore of Database Complete.");

@@ -96,13 +96,67 @@ pub fn site_skiptables(store: &dyn Store) -> Result<Option<String>, StoreError> 
     Ok(Resolver::new(&db).site("skiptables").map(str::to_string))
 }
 
-/// What a dump or restore did, in order.
+/// What a dump or restore did with one table or file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Dumped (a table name) or restored (a file name).
+    Done(String),
+    /// Skipped (dumps: the table; restores: the file, or the table for `site.skiptables`).
+    Skipped(String),
+    /// Skipped without a word, as xCAT does for `isnm_perf*` files on restore.
+    SkippedQuietly(String),
+}
+
+/// What a dump or restore did, in the order it did it (table or file name order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Tables dumped, or files restored (file names), in order.
-    pub done: Vec<String>,
-    /// Tables (dumps) or file names (restores) skipped, in order.
-    pub skipped: Vec<String>,
+    /// Every table or file considered.
+    pub steps: Vec<Step>,
+}
+
+impl Report {
+    /// The tables dumped or files restored.
+    pub fn done(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Done(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The tables or files skipped.
+    pub fn skipped(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Skipped(n) | Step::SkippedQuietly(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// xCAT's `-V` lines: `Skipping X` (followed by an empty line, as xCAT's message ends in
+    /// a newline) and `Dumping X` / `Restoring X.` (restores end in an empty line too).
+    pub fn verbose_lines(&self, restoring: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.steps {
+            match s {
+                Step::Skipped(n) => {
+                    out.push(format!("Skipping {n}"));
+                    out.push(String::new());
+                }
+                Step::Done(n) if restoring => {
+                    out.push(format!("Restoring {n}."));
+                    out.push(String::new());
+                }
+                Step::Done(n) => out.push(format!("Dumping {n}")),
+                Step::SkippedQuietly(_) => {}
+            }
+        }
+        out
+    }
 }
 
 /// Writes every table of `store` to `dir/<table>.csv` (`dir` must exist), as `dumpxCATdb -p`:
@@ -117,27 +171,24 @@ pub fn dump_to_dir(store: &dyn Store, dir: &Path, skips: &Skips) -> Result<Repor
     names.extend(store.list_tables()?);
     names.sort();
     names.dedup();
-    let mut report = Report::default();
     let wanted: Vec<&str> = names
         .iter()
-        .filter(|n| {
-            if skips.skips(n) {
-                report.skipped.push(n.to_string());
-                false
-            } else {
-                true
-            }
-        })
+        .filter(|n| !skips.skips(n))
         .map(String::as_str)
         .collect();
     let db = store.load(&wanted)?;
-    for name in wanted {
+    let mut report = Report::default();
+    for name in &names {
+        if skips.skips(name) {
+            report.steps.push(Step::Skipped(name.clone()));
+            continue;
+        }
         let text = db
             .table(name)
             .map(csv::dump)
             .unwrap_or_else(|| csv::dump(&Table::new(name)));
         write_file(&dir.join(format!("{name}.csv")), text.as_bytes())?;
-        report.done.push(name.to_string());
+        report.steps.push(Step::Done(name.clone()));
     }
     Ok(report)
 }
@@ -170,8 +221,8 @@ fn write_file(path: &Path, data: &[u8]) -> Result<(), TransferError> {
 }
 
 /// Replaces the tables of `store` with the files of `dir`, as `restorexCATdb -p` runs
-/// `tabrestore` on every file (sorted by name): the table is the file name up to the first
-/// dot. Skipped: by file name, `eventlog*`/`auditlog*` unless `all`, `x_teal*`, `isnm_perf*`;
+/// `tabrestore` on every file (sorted by name; hidden files are ignored): the table is the
+/// file name up to the first dot. Skipped: by file name, `eventlog*`/`auditlog*` unless `all`, `x_teal*`, `isnm_perf*`;
 /// by table name, the skip list. A table the schema does not know is restored with the
 /// columns its header names (xCAT refuses such files). All tables are replaced in one commit;
 /// any bad file and nothing is written.
@@ -193,7 +244,8 @@ pub fn restore_from_dir(
             source,
         })?;
         let name = e.file_name().to_string_lossy().into_owned();
-        if e.path().is_file() {
+        // A hidden file (a CSV store's lock file, an editor's swap file) names no table.
+        if e.path().is_file() && !name.starts_with('.') {
             files.push((name, e.path()));
         }
     }
@@ -203,8 +255,16 @@ pub fn restore_from_dir(
     let mut bad = Vec::new();
     for (name, path) in files {
         let table = name.split('.').next().unwrap_or("").to_string();
-        if skips.skips_by_prefix(&name) || skips.skiptables.contains(&table) {
-            report.skipped.push(name);
+        if name.starts_with("isnm_perf") {
+            report.steps.push(Step::SkippedQuietly(name));
+            continue;
+        }
+        if skips.skips_by_prefix(&name) {
+            report.steps.push(Step::Skipped(name));
+            continue;
+        }
+        if skips.skiptables.contains(&table) {
+            report.steps.push(Step::Skipped(table));
             continue;
         }
         let bytes = fs::read(&path).map_err(|source| TransferError::Io {
@@ -222,7 +282,7 @@ pub fn restore_from_dir(
         match parsed {
             Ok(t) => {
                 batch.push(Op::Replace(t));
-                report.done.push(name);
+                report.steps.push(Step::Done(name));
             }
             Err(e) => bad.push((path, e)),
         }
