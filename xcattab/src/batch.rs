@@ -326,7 +326,8 @@ impl TableState {
                 // first one.
                 let k = index_key(key);
                 if let Some(j) = (i + 1..t.len()).find(|&j| {
-                    !self.deleted[j] && index_key(self.keycols.iter().map(|&c| t.value(j, c).unwrap_or(""))) == k
+                    !self.deleted[j]
+                        && index_key(self.keycols.iter().map(|&c| t.value(j, c).unwrap_or(""))) == k
                 }) {
                     self.index.insert(k, j);
                 }
@@ -358,7 +359,12 @@ impl TableState {
         }
     }
 
-    fn set(&mut self, t: &mut Table, key: &[String], values: &[(String, Value)]) -> Result<bool, BatchError> {
+    fn set(
+        &mut self,
+        t: &mut Table,
+        key: &[String],
+        values: &[(String, Value)],
+    ) -> Result<bool, BatchError> {
         self.check_arity(t, key.len())?;
         let mut cols = Vec::with_capacity(values.len());
         for (c, v) in values {
@@ -380,7 +386,10 @@ impl TableState {
                 Ok(did)
             }
             None => {
-                if cols.iter().all(|(_, v)| v.as_deref().unwrap_or("").is_empty()) {
+                if cols
+                    .iter()
+                    .all(|(_, v)| v.as_deref().unwrap_or("").is_empty())
+                {
                     return Ok(false);
                 }
                 let mut row: Row = vec![None; t.columns().len()];

@@ -37,5 +37,8 @@ pub fn generate(mut cmd: clap::Command, what: Generate) -> std::io::Result<()> {
 
 /// The version string printed by `-v`.
 pub fn version() -> String {
-    format!("Version {} (snmove workspace, Rust reimplementation)", env!("CARGO_PKG_VERSION"))
+    format!(
+        "Version {} (snmove workspace, Rust reimplementation)",
+        env!("CARGO_PKG_VERSION")
+    )
 }

@@ -44,21 +44,26 @@ pub enum ResolveError {
         column: String,
     },
     /// A computed value could not be evaluated for the node.
-    #[error("{table}.{column} for node {node}: value {raw:?} (from row '{row}'): {source}")]
-    Computed {
-        /// Table name.
-        table: String,
-        /// Column.
-        column: String,
-        /// Node.
-        node: String,
-        /// Key of the row the value came from.
-        row: String,
-        /// The raw value.
-        raw: String,
-        /// What went wrong.
-        source: RegexValueError,
-    },
+    #[error(transparent)]
+    Computed(Box<ComputedError>),
+}
+
+/// A computed (regex) value that could not be evaluated for a node.
+#[derive(Debug, thiserror::Error)]
+#[error("{table}.{column} for node {node}: value {raw:?} (from row '{row}'): {source}")]
+pub struct ComputedError {
+    /// Table name.
+    pub table: String,
+    /// Column.
+    pub column: String,
+    /// Node.
+    pub node: String,
+    /// Key of the row the value came from.
+    pub row: String,
+    /// The raw value.
+    pub raw: String,
+    /// What went wrong.
+    pub source: RegexValueError,
 }
 
 /// One resolved attribute and where it came from.
@@ -86,16 +91,21 @@ struct TableIndex<'db> {
 /// ```
 /// use xcattab::{csv, resolve::Resolver, Database};
 /// let mut db = Database::new();
-/// db.insert(csv::table_from_csv("nodelist", "#node,groups,status,statustime,appstatus,appstatustime,primarysn,hidden,updatestatus,updatestatustime,zonename,comments,disable\n\"cn7\",\"rack1,compute\",,,,,,,,,,,\n").unwrap());
+/// db.insert(csv::table_from_csv("nodelist", "#node,groups\n\"cn7\",\"rack1,compute\"\n").unwrap());
 /// db.insert(csv::table_from_csv("noderes", "#node,servicenode,xcatmaster\n\"rack1\",\"sn1,sn2\",\"sn1-c\"\n\"compute\",\"x\",\"|cn(\\d+)|10.0.0.($1+100)|\"\n").unwrap());
 /// let r = Resolver::new(&db);
 /// assert_eq!(r.attr("cn7", "noderes", "servicenode").unwrap().as_deref(), Some("sn1,sn2"));
 /// assert_eq!(r.attr("cn7", "noderes", "xcatmaster").unwrap().as_deref(), Some("sn1-c"));
 /// assert_eq!(r.attr("cn7", "noderes", "netboot").unwrap(), None);
+/// // Several columns of one table at once (the row chain is looked up once):
+/// let v = r.attrs("cn7", "noderes", &["servicenode", "netboot"]).unwrap();
+/// assert_eq!(v, [Some("sn1,sn2".to_string()), None]);
 /// ```
 pub struct Resolver<'db> {
     db: &'db Database,
-    groups: HashMap<&'db str, &'db str>,
+    /// Each node's groups: a range of `group_names`.
+    nodes: HashMap<&'db str, (u32, u32)>,
+    group_names: Vec<&'db str>,
     node_order: Vec<&'db str>,
     hierarchical: HashMap<String, String>,
     indexes: HashMap<&'db str, OnceLock<Option<TableIndex<'db>>>>,
@@ -106,26 +116,45 @@ pub fn is_unset(v: Option<&str>) -> bool {
     matches!(v, None | Some("" | "\n"))
 }
 
+/// xCAT looks a key up with `key = ?` only when the key is true in Perl; `""` and `"0"` become
+/// `key IS NULL`, which matches no row a tabrestore or a write ever creates.
+fn lookup_key(k: &str) -> bool {
+    !(k.is_empty() || k == "0")
+}
+
 impl<'db> Resolver<'db> {
     /// Prepares resolution over `db` (which should hold `nodelist`, `site` when
     /// `hierarchicalattrs` matters, and the tables to resolve).
     pub fn new(db: &'db Database) -> Self {
-        let mut groups = HashMap::new();
+        let mut nodes = HashMap::new();
+        let mut group_names = Vec::new();
         let mut node_order = Vec::new();
         if let Some(nl) = db.table("nodelist") {
             let (nc, gc) = (nl.column_index("node"), nl.column_index("groups"));
             if let Some(nc) = nc {
+                nodes.reserve(nl.len());
+                node_order.reserve(nl.len());
                 for (i, row) in nl.rows().iter().enumerate() {
                     if !nl.is_row_enabled(i) {
                         continue;
                     }
-                    let Some(node) = row[nc].as_deref() else { continue };
-                    if groups.contains_key(node) {
+                    let Some(node) = row[nc].as_deref() else {
+                        continue;
+                    };
+                    if nodes.contains_key(node) {
                         continue;
                     }
                     node_order.push(node);
-                    let g = gc.and_then(|c| row[c].as_deref()).unwrap_or("");
-                    groups.insert(node, g);
+                    let start = group_names.len() as u32;
+                    if let Some(g) = gc.and_then(|c| row[c].as_deref()) {
+                        // Perl's split(/,/): trailing empty names dropped, others kept.
+                        let mut parts: Vec<&str> = g.split(',').collect();
+                        while parts.last() == Some(&"") {
+                            parts.pop();
+                        }
+                        group_names.extend(parts);
+                    }
+                    nodes.insert(node, (start, group_names.len() as u32));
                 }
             }
         }
@@ -135,7 +164,8 @@ impl<'db> Resolver<'db> {
         let indexes = db.names().map(|n| (n, OnceLock::new())).collect();
         Resolver {
             db,
-            groups,
+            nodes,
+            group_names,
             node_order,
             hierarchical,
             indexes,
@@ -154,13 +184,14 @@ impl<'db> Resolver<'db> {
 
     /// Whether `name` has an enabled `nodelist` row.
     pub fn is_node(&self, name: &str) -> bool {
-        self.groups.contains_key(name)
+        self.nodes.contains_key(name)
     }
 
-    /// The groups of a node, in priority order (empty items kept, as xCAT splits).
+    /// The groups of a node, in priority order, as xCAT splits `nodelist.groups` (on `,`, no
+    /// trimming, empty names kept except trailing ones).
     pub fn groups(&self, node: &str) -> impl Iterator<Item = &'db str> + '_ {
-        let g = self.groups.get(node).copied().unwrap_or("");
-        g.split(',').filter(move |_| !g.is_empty())
+        let (a, b) = self.nodes.get(node).copied().unwrap_or((0, 0));
+        self.group_names[a as usize..b as usize].iter().copied()
     }
 
     /// The raw value of an enabled `site` row.
@@ -168,13 +199,24 @@ impl<'db> Resolver<'db> {
         site_value(self.db, key)
     }
 
+    /// The `site.hierarchicalattrs` columns and their delimiters.
+    pub fn hierarchical_attrs(&self) -> &HashMap<String, String> {
+        &self.hierarchical
+    }
+
     fn index(&self, table: &str) -> Result<(&'db Table, &TableIndex<'db>), ResolveError> {
-        let t = self.db.table(table).ok_or_else(|| ResolveError::NotLoaded {
-            table: table.to_string(),
-        })?;
-        let cell = self.indexes.get(table).ok_or_else(|| ResolveError::NotLoaded {
-            table: table.to_string(),
-        })?;
+        let t = self
+            .db
+            .table(table)
+            .ok_or_else(|| ResolveError::NotLoaded {
+                table: table.to_string(),
+            })?;
+        let cell = self
+            .indexes
+            .get(table)
+            .ok_or_else(|| ResolveError::NotLoaded {
+                table: table.to_string(),
+            })?;
         match cell.get_or_init(|| build_index(t)) {
             Some(ix) => Ok((t, ix)),
             None => Err(ResolveError::NotNodeKeyed {
@@ -183,25 +225,80 @@ impl<'db> Resolver<'db> {
         }
     }
 
+    /// The rows that can give `node` a value in this table, in priority order: its own enabled
+    /// row, then the enabled rows of its groups (none for `nodelist`).
+    fn chain(&self, node: &str, table: &str, ix: &TableIndex<'db>) -> Chain<'db> {
+        let mut chain = Chain::new();
+        if lookup_key(node) {
+            if let Some((&k, &r)) = ix.rows.get_key_value(node) {
+                chain.push((k, r));
+            }
+        }
+        if table != "nodelist" {
+            for g in self.groups(node) {
+                if lookup_key(g) {
+                    if let Some((&k, &r)) = ix.rows.get_key_value(g) {
+                        chain.push((k, r));
+                    }
+                }
+            }
+        }
+        chain
+    }
+
     /// One resolved attribute.
-    pub fn attr(&self, node: &str, table: &str, column: &str) -> Result<Option<String>, ResolveError> {
+    pub fn attr(
+        &self,
+        node: &str,
+        table: &str,
+        column: &str,
+    ) -> Result<Option<String>, ResolveError> {
         Ok(self.attr_from(node, table, column)?.value)
     }
 
     /// Several attributes of one table, in the order asked.
-    pub fn attrs(&self, node: &str, table: &str, columns: &[&str]) -> Result<Vec<Option<String>>, ResolveError> {
-        columns.iter().map(|c| self.attr(node, table, c)).collect()
+    pub fn attrs(
+        &self,
+        node: &str,
+        table: &str,
+        columns: &[&str],
+    ) -> Result<Vec<Option<String>>, ResolveError> {
+        let (t, ix) = self.index(table)?;
+        let chain = self.chain(node, table, ix);
+        columns
+            .iter()
+            .map(|c| Ok(self.resolve_in(node, table, t, ix, &chain, c)?.value))
+            .collect()
     }
 
     /// One resolved attribute with its provenance.
-    pub fn attr_from(&self, node: &str, table: &str, column: &str) -> Result<Resolved<'db>, ResolveError> {
+    pub fn attr_from(
+        &self,
+        node: &str,
+        table: &str,
+        column: &str,
+    ) -> Result<Resolved<'db>, ResolveError> {
         let (t, ix) = self.index(table)?;
-        let col = t.column_index(column).ok_or_else(|| ResolveError::NoSuchColumn {
-            table: table.to_string(),
-            column: column.to_string(),
-        })?;
-        let get = |key: &str| -> Option<&'db str> {
-            let &r = ix.rows.get(key)?;
+        let chain = self.chain(node, table, ix);
+        self.resolve_in(node, table, t, ix, &chain, column)
+    }
+
+    fn resolve_in(
+        &self,
+        node: &str,
+        table: &str,
+        t: &'db Table,
+        ix: &TableIndex<'db>,
+        chain: &Chain<'db>,
+        column: &str,
+    ) -> Result<Resolved<'db>, ResolveError> {
+        let col = t
+            .column_index(column)
+            .ok_or_else(|| ResolveError::NoSuchColumn {
+                table: table.to_string(),
+                column: column.to_string(),
+            })?;
+        let get = |r: usize| -> Option<&'db str> {
             let v = t.rows()[r][col].as_deref();
             if is_unset(v) {
                 None
@@ -209,77 +306,79 @@ impl<'db> Resolver<'db> {
                 v
             }
         };
-        let inherit = table != "nodelist";
-        let (raw, from, owned) = if let Some(delim) = self.hierarchical.get(column).filter(|_| inherit) {
-            let mut parts: Vec<&'db str> = Vec::new();
-            let mut from = None;
-            let mut visit = |key: &str| {
-                if let Some(v) = get(key) {
-                    from.get_or_insert(ix_key(ix, key));
-                    parts.push(v);
+        let hier = if table == "nodelist" {
+            None
+        } else {
+            self.hierarchical.get(column)
+        };
+        let owned;
+        let (text, raw, from): (&str, Option<&'db str>, Option<&'db str>) =
+            if let Some(delim) = hier {
+                let mut parts: Vec<&'db str> = Vec::new();
+                let mut from = None;
+                for &(k, r) in chain.iter() {
+                    if let Some(v) = get(r) {
+                        from.get_or_insert(k);
+                        parts.push(v);
+                    }
+                }
+                if parts.is_empty() {
+                    return Ok(Resolved::unset());
+                }
+                owned = join_hierarchical(&parts, delim);
+                (owned.as_str(), None, from)
+            } else {
+                match chain.iter().find_map(|&(k, r)| get(r).map(|v| (v, k))) {
+                    Some((v, k)) => (v, Some(v), Some(k)),
+                    None => return Ok(Resolved::unset()),
                 }
             };
-            visit(node);
-            for g in self.groups(node) {
-                visit(g);
-            }
-            if parts.is_empty() {
-                (None, None, None)
-            } else {
-                (None, from.flatten(), Some(join_hierarchical(&parts, delim)))
-            }
-        } else {
-            let mut found = get(node).map(|v| (v, ix_key(ix, node)));
-            if found.is_none() && inherit {
-                found = self.groups(node).find_map(|g| get(g).map(|v| (v, ix_key(ix, g))));
-            }
-            match found {
-                Some((v, k)) => (Some(v), k, None),
-                None => (None, None, None),
-            }
-        };
-        let text: &str = match (&owned, raw) {
-            (Some(s), _) => s.as_str(),
-            (None, Some(r)) => r,
-            (None, None) => {
-                return Ok(Resolved {
-                    value: None,
-                    raw: None,
-                    from: None,
-                })
-            }
-        };
         let value = if !regexval::is_computed(text) {
             Some(text.to_string())
         } else {
-            let err = |source| ResolveError::Computed {
-                table: table.to_string(),
-                column: column.to_string(),
-                node: node.to_string(),
-                row: from.unwrap_or("").to_string(),
-                raw: text.to_string(),
-                source,
+            let err = |source| {
+                ResolveError::Computed(Box::new(ComputedError {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    node: node.to_string(),
+                    row: from.unwrap_or("").to_string(),
+                    raw: text.to_string(),
+                    source,
+                }))
             };
             let applied = match ix.templates.get(text) {
                 Some(Ok(tpl)) => tpl.apply(node),
-                // A value that failed to parse fails again, with its own error.
-                _ => ValueTemplate::parse(text).and_then(|tpl| tpl.apply(node)),
+                Some(Err(e)) => Err(e.clone()),
+                None => ValueTemplate::parse(text).and_then(|tpl| tpl.apply(node)),
             };
-            applied.map_err(err)?.filter(|v| !v.is_empty())
+            applied.map_err(err)?
         };
         Ok(Resolved { value, raw, from })
     }
 }
 
-fn ix_key<'db>(ix: &TableIndex<'db>, key: &str) -> Option<&'db str> {
-    ix.rows.get_key_value(key).map(|(k, _)| *k)
+/// Rows of a resolution chain: (row key, row index). Small: a node and its few groups.
+type Chain<'db> = Vec<(&'db str, usize)>;
+
+impl Resolved<'_> {
+    fn unset() -> Self {
+        Resolved {
+            value: None,
+            raw: None,
+            from: None,
+        }
+    }
 }
 
 fn build_index(t: &Table) -> Option<TableIndex<'_>> {
     let node_col = t
         .schema()
         .and_then(|s| s.node_column)
-        .or(if t.column_index("node").is_some() { Some("node") } else { None })
+        .or(if t.column_index("node").is_some() {
+            Some("node")
+        } else {
+            None
+        })
         .and_then(|c| t.column_index(c))?;
     let mut rows = HashMap::with_capacity(t.len());
     let mut templates = HashMap::new();
@@ -287,7 +386,9 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
         if !t.is_row_enabled(i) {
             continue;
         }
-        let Some(key) = row[node_col].as_deref() else { continue };
+        let Some(key) = row[node_col].as_deref() else {
+            continue;
+        };
         rows.entry(key).or_insert(i);
         for v in row.iter().flatten() {
             if regexval::is_computed(v) && !templates.contains_key(v.as_str()) {
@@ -295,10 +396,7 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
             }
         }
     }
-    Some(TableIndex {
-        rows,
-        templates,
-    })
+    Some(TableIndex { rows, templates })
 }
 
 fn site_value<'db>(db: &'db Database, key: &str) -> Option<&'db str> {
@@ -311,20 +409,29 @@ fn site_value<'db>(db: &'db Database, key: &str) -> Option<&'db str> {
         .and_then(|(_, r)| r[vc].as_deref())
 }
 
-/// `attr1:delim,attr2,attr3:delim2` (items trimmed, default delimiter `,`).
+/// `attr1:delim,attr2,attr3:delim2` as xCAT's getHierarchyAttrs reads it: items trimmed,
+/// false items (`""`, `"0"`) skipped, the delimiter defaults to `,`.
 fn parse_hierarchical(v: &str) -> HashMap<String, String> {
+    let truthy = |s: &str| !(s.is_empty() || s == "0");
     let mut m = HashMap::new();
     for item in v.split(',') {
         let item = item.trim();
-        if item.is_empty() {
+        if !truthy(item) {
             continue;
         }
         let (attr, del) = match item.split_once(':') {
             Some((a, d)) => (a.trim_end(), d.trim_start()),
             None => (item, ""),
         };
-        if !attr.is_empty() {
-            m.insert(attr.to_string(), if del.is_empty() { ",".into() } else { del.to_string() });
+        if truthy(attr) {
+            m.insert(
+                attr.to_string(),
+                if truthy(del) {
+                    del.to_string()
+                } else {
+                    ",".into()
+                },
+            );
         }
     }
     m

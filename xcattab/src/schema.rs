@@ -26,6 +26,20 @@ impl TableSchema {
         self.columns.iter().position(|c| *c == column)
     }
 
+    /// Columns the database numbers itself (`INTEGER AUTO_INCREMENT` in Schema.pm): the
+    /// `recid` of `auditlog` and `eventlog`. tabrestore ignores their values in the file.
+    ///
+    /// ```
+    /// assert_eq!(xcattab::schema::table("auditlog").unwrap().auto_increment(), ["recid"]);
+    /// assert!(xcattab::schema::table("site").unwrap().auto_increment().is_empty());
+    /// ```
+    pub fn auto_increment(&self) -> &'static [&'static str] {
+        match self.name {
+            "auditlog" | "eventlog" => &["recid"],
+            _ => &[],
+        }
+    }
+
     /// Whether the table's rows are keyed by a node (or group) name.
     pub fn is_node_keyed(&self) -> bool {
         self.node_column.is_some() && self.keys.len() == 1 && Some(self.keys[0]) == self.node_column
@@ -84,12 +98,27 @@ mod tests {
         assert_eq!(cols("servicenode"), "node,nameserver,dhcpserver,tftpserver,nfsserver,conserver,monserver,ldapserver,ntpserver,ftpserver,nimserver,ipforward,dhcpinterfaces,proxydhcp,comments,disable");
         assert_eq!(cols("nodehm"), "node,power,mgt,cons,termserver,termport,conserver,serialport,serialspeed,serialflow,getmac,cmdmapping,consoleondemand,consoleenabled,comments,disable");
         assert_eq!(cols("site"), "key,value,comments,disable");
-        assert_eq!(cols("nodegroup"), "groupname,grouptype,members,membergroups,wherevals,comments,disable");
-        assert_eq!(cols("nodetype"), "node,os,arch,profile,provmethod,supportedarchs,nodetype,comments,disable");
-        assert_eq!(cols("hosts"), "node,ip,hostnames,otherinterfaces,comments,disable");
+        assert_eq!(
+            cols("nodegroup"),
+            "groupname,grouptype,members,membergroups,wherevals,comments,disable"
+        );
+        assert_eq!(
+            cols("nodetype"),
+            "node,os,arch,profile,provmethod,supportedarchs,nodetype,comments,disable"
+        );
+        assert_eq!(
+            cols("hosts"),
+            "node,ip,hostnames,otherinterfaces,comments,disable"
+        );
         assert_eq!(cols("networks"), "netname,net,mask,mgtifname,gateway,dhcpserver,tftpserver,nameservers,ntpservers,logservers,dynamicrange,staticrange,staticrangeincrement,nodehostname,ddnsdomain,vlanid,domain,mtu,comments,disable");
-        assert_eq!(cols("postscripts"), "node,postscripts,postbootscripts,comments,disable");
-        assert_eq!(cols("statelite"), "node,image,statemnt,mntopts,comments,disable");
+        assert_eq!(
+            cols("postscripts"),
+            "node,postscripts,postbootscripts,comments,disable"
+        );
+        assert_eq!(
+            cols("statelite"),
+            "node,image,statemnt,mntopts,comments,disable"
+        );
     }
 
     #[test]

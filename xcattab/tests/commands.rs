@@ -58,7 +58,11 @@ fn tabdump_of_an_empty_or_absent_table_prints_the_header() {
 #[test]
 fn tabdump_filters_exclude_disabled_rows() {
     let dir = store_with_site();
-    let o = run(TABDUMP, dir.path(), &["-w", "key!=master", "-w", "value=~%x%", "site"]);
+    let o = run(
+        TABDUMP,
+        dir.path(),
+        &["-w", "key!=master", "-w", "value=~%x%", "site"],
+    );
     insta::assert_snapshot!(text(&o));
     let all = run(TABDUMP, dir.path(), &["-w", "key=~%", "site"]);
     assert!(!String::from_utf8_lossy(&all.stdout).contains("\"old\""));
@@ -67,13 +71,27 @@ fn tabdump_filters_exclude_disabled_rows() {
 #[test]
 fn tabdump_errors() {
     let dir = store_with_site();
-    insta::assert_snapshot!("unknown_table", text(&run(TABDUMP, dir.path(), &["nosuch"])));
-    insta::assert_snapshot!("bad_filter", text(&run(TABDUMP, dir.path(), &["-w", "key=x", "site"])));
-    insta::assert_snapshot!("bad_column", text(&run(TABDUMP, dir.path(), &["-w", "nosuch==x", "site"])));
-    insta::assert_snapshot!("n_on_site", text(&run(TABDUMP, dir.path(), &["-n", "3", "site"])));
+    insta::assert_snapshot!(
+        "unknown_table",
+        text(&run(TABDUMP, dir.path(), &["nosuch"]))
+    );
+    insta::assert_snapshot!(
+        "bad_filter",
+        text(&run(TABDUMP, dir.path(), &["-w", "key=x", "site"]))
+    );
+    insta::assert_snapshot!(
+        "bad_column",
+        text(&run(TABDUMP, dir.path(), &["-w", "nosuch==x", "site"]))
+    );
+    insta::assert_snapshot!(
+        "n_on_site",
+        text(&run(TABDUMP, dir.path(), &["-n", "3", "site"]))
+    );
     let missing = run(TABDUMP, Path::new("/nonexistent/dir"), &["site"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/dir: no such directory"));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/dir: no such directory")
+    );
 }
 
 #[test]
@@ -98,7 +116,10 @@ fn tabrestore_replaces_and_appends() {
     std::fs::write(&csv, SITE).unwrap();
     let o = run(TABRESTORE, dir.path(), &[csv.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(std::fs::read_to_string(dir.path().join("site.csv")).unwrap(), SITE);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("site.csv")).unwrap(),
+        SITE
+    );
 
     let more = file.join("site.csv");
     std::fs::write(&more, "#key,value\n\"domain\",\"cluster\"\n").unwrap();
@@ -107,10 +128,26 @@ fn tabrestore_replaces_and_appends() {
     let after = std::fs::read_to_string(dir.path().join("site.csv")).unwrap();
     assert_eq!(after, format!("{SITE}\"domain\",\"cluster\",,\n"));
 
-    // Appending an existing key is a DB error and changes nothing.
+    // Appending a row equal in every given column to an existing one is an (idle) update…
     let o = run(TABRESTORE, dir.path(), &["-a", more.to_str().unwrap()]);
-    assert_ne!(o.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(dir.path().join("site.csv")).unwrap(), after);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("site.csv")).unwrap(),
+        after
+    );
+    // …but with a NULL field it is an insert, and a duplicate key is a DB error that changes
+    // nothing.
+    std::fs::write(&more, "#key,value,comments\n\"domain\",\"other\",\n").unwrap();
+    let o = run(TABRESTORE, dir.path(), &["-a", more.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "Error: DB error UNIQUE constraint failed: site.key with line 0: \"domain\",\"other\",\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("site.csv")).unwrap(),
+        after
+    );
 }
 
 #[test]
@@ -121,7 +158,11 @@ fn tabrestore_errors_change_nothing() {
     let cases = [
         ("noheader", "site.csv", "\"master\",\"x\",,\n"),
         ("badcolumn", "site.csv", "#key,nosuch\n\"a\",\"b\"\n"),
-        ("badquote", "site.csv", "#key,value\n\"a\"b\",\"c\"\n\"ok\",\"fine\"\nx\"y,z\n"),
+        (
+            "badquote",
+            "site.csv",
+            "#key,value\n\"a\"b\",\"c\"\n\"ok\",\"fine\"\nx\"y,z\n",
+        ),
         ("unknowntable", "nosuchtable.csv", "#a,b\n\"x\",\"y\"\n"),
     ];
     let mut all = String::new();
@@ -131,7 +172,11 @@ fn tabrestore_errors_change_nothing() {
         let o = run(TABRESTORE, dir.path(), &[p.to_str().unwrap()]);
         all.push_str(&format!("## {name}\n{}\n", text(&o)));
         assert_ne!(o.status.code(), Some(0), "{name}");
-        assert_eq!(std::fs::read_to_string(dir.path().join("site.csv")).unwrap(), SITE, "{name}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("site.csv")).unwrap(),
+            SITE,
+            "{name}"
+        );
     }
     let o = run(TABRESTORE, dir.path(), &["/nonexistent/site.csv"]);
     all.push_str(&format!("## unreadable\n{}\n", text(&o)));
@@ -142,7 +187,10 @@ fn tabrestore_errors_change_nothing() {
 fn man_page_and_completions_come_from_the_definition() {
     for bin in [TABDUMP, TABRESTORE] {
         for what in ["man", "complete-bash", "complete-zsh", "complete-fish"] {
-            let o = Command::new(bin).args(["--generate", what]).output().unwrap();
+            let o = Command::new(bin)
+                .args(["--generate", what])
+                .output()
+                .unwrap();
             assert!(o.status.success() && !o.stdout.is_empty(), "{bin} {what}");
         }
     }

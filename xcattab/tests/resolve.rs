@@ -38,12 +38,26 @@ fn node_row_then_groups_in_order_column_by_column() {
     let r = Resolver::new(&db);
     // cn002: servicenode and xcatmaster from its own row, netboot '' at node level does not
     // block inheritance: it comes from the first group that has it (compute).
-    assert_eq!(r.attr("cn002", "noderes", "servicenode").unwrap().as_deref(), Some("sn2,sn1"));
-    assert_eq!(r.attr("cn002", "noderes", "xcatmaster").unwrap().as_deref(), Some("10.2.0.2"));
-    assert_eq!(r.attr("cn002", "noderes", "netboot").unwrap().as_deref(), Some("xnba"));
+    assert_eq!(
+        r.attr("cn002", "noderes", "servicenode")
+            .unwrap()
+            .as_deref(),
+        Some("sn2,sn1")
+    );
+    assert_eq!(
+        r.attr("cn002", "noderes", "xcatmaster").unwrap().as_deref(),
+        Some("10.2.0.2")
+    );
+    assert_eq!(
+        r.attr("cn002", "noderes", "netboot").unwrap().as_deref(),
+        Some("xnba")
+    );
     // tftpserver from rack1 (compute has none), servicenode from compute? No: compute comes
     // first in cn002's groups but its own row wins; for cn001 compute is first.
-    assert_eq!(r.attr("cn002", "noderes", "tftpserver").unwrap().as_deref(), Some("sn1-c"));
+    assert_eq!(
+        r.attr("cn002", "noderes", "tftpserver").unwrap().as_deref(),
+        Some("sn1-c")
+    );
 }
 
 #[test]
@@ -51,19 +65,43 @@ fn group_order_decides() {
     let db = db();
     let r = Resolver::new(&db);
     // cn001: groups compute,rack1,all. Its node row is disabled, so compute's "nope" wins.
-    assert_eq!(r.attr("cn001", "noderes", "servicenode").unwrap().as_deref(), Some("nope"));
-    assert_eq!(r.attr("cn001", "noderes", "monserver").unwrap().as_deref(), Some("sn1,sn1-c"));
+    assert_eq!(
+        r.attr("cn001", "noderes", "servicenode")
+            .unwrap()
+            .as_deref(),
+        Some("nope")
+    );
+    assert_eq!(
+        r.attr("cn001", "noderes", "monserver").unwrap().as_deref(),
+        Some("sn1,sn1-c")
+    );
     // cn017: rack2 first, so the computed pool.
-    assert_eq!(r.attr("cn017", "noderes", "servicenode").unwrap().as_deref(), Some("sn3,sn4"));
-    assert_eq!(r.attr("cn017", "noderes", "xcatmaster").unwrap().as_deref(), Some("10.2.0.17"));
+    assert_eq!(
+        r.attr("cn017", "noderes", "servicenode")
+            .unwrap()
+            .as_deref(),
+        Some("sn3,sn4")
+    );
+    assert_eq!(
+        r.attr("cn017", "noderes", "xcatmaster").unwrap().as_deref(),
+        Some("10.2.0.17")
+    );
 }
 
 #[test]
 fn empty_group_names_are_skipped_and_substitution_uses_the_node_name() {
     let db = db();
     let r = Resolver::new(&db);
-    assert_eq!(r.groups("cn018").collect::<Vec<_>>(), ["", "rack2", "", "compute"]);
-    assert_eq!(r.attr("cn018", "noderes", "servicenode").unwrap().as_deref(), Some("sn3,sn4"));
+    assert_eq!(
+        r.groups("cn018").collect::<Vec<_>>(),
+        ["", "rack2", "", "compute"]
+    );
+    assert_eq!(
+        r.attr("cn018", "noderes", "servicenode")
+            .unwrap()
+            .as_deref(),
+        Some("sn3,sn4")
+    );
     let from = r.attr_from("cn018", "noderes", "xcatmaster").unwrap();
     assert_eq!(from.value.as_deref(), Some("10.2.0.18"));
     assert_eq!(from.from, Some("rack2"));
@@ -74,7 +112,12 @@ fn a_disabled_nodelist_row_means_no_groups() {
     let db = db();
     let r = Resolver::new(&db);
     assert!(!r.is_node("cn099"));
-    assert_eq!(r.attr("cn099", "noderes", "servicenode").unwrap().as_deref(), Some("own"));
+    assert_eq!(
+        r.attr("cn099", "noderes", "servicenode")
+            .unwrap()
+            .as_deref(),
+        Some("own")
+    );
     assert_eq!(r.attr("cn099", "noderes", "netboot").unwrap(), None);
 }
 
@@ -84,7 +127,10 @@ fn nodes_without_groups_and_unknown_nodes() {
     let r = Resolver::new(&db);
     assert_eq!(r.attr("lonely", "noderes", "servicenode").unwrap(), None);
     assert_eq!(r.attr("ghost", "noderes", "servicenode").unwrap(), None);
-    assert_eq!(r.nodes(), ["mn1", "sn1", "cn001", "cn002", "cn017", "cn018", "lonely"]);
+    assert_eq!(
+        r.nodes(),
+        ["mn1", "sn1", "cn001", "cn002", "cn017", "cn018", "lonely"]
+    );
 }
 
 #[test]
@@ -99,14 +145,23 @@ fn nodelist_never_inherits() {
     );
     let r = Resolver::new(&db);
     assert_eq!(r.attr("cn002", "nodelist", "status").unwrap(), None);
-    assert_eq!(r.attr("cn001", "nodelist", "status").unwrap().as_deref(), Some("booted"));
+    assert_eq!(
+        r.attr("cn001", "nodelist", "status").unwrap().as_deref(),
+        Some("booted")
+    );
 }
 
 #[test]
 fn hierarchical_attributes_concatenate() {
     let mut db = Database::new();
     db.insert(table_from_csv("nodelist", "#node,groups\n\"cn1\",\"compute,rack1\"\n").unwrap());
-    db.insert(table_from_csv("site", "#key,value,comments,disable\n\"hierarchicalattrs\",\"postscripts\",,\n").unwrap());
+    db.insert(
+        table_from_csv(
+            "site",
+            "#key,value,comments,disable\n\"hierarchicalattrs\",\"postscripts\",,\n",
+        )
+        .unwrap(),
+    );
     db.insert(
         table_from_csv(
             "postscripts",
@@ -115,8 +170,18 @@ fn hierarchical_attributes_concatenate() {
         .unwrap(),
     );
     let r = Resolver::new(&db);
-    assert_eq!(r.attr("cn1", "postscripts", "postscripts").unwrap().as_deref(), Some("a,b,c,d"));
-    assert_eq!(r.attr("cn1", "postscripts", "postbootscripts").unwrap().as_deref(), Some("x"));
+    assert_eq!(
+        r.attr("cn1", "postscripts", "postscripts")
+            .unwrap()
+            .as_deref(),
+        Some("a,b,c,d")
+    );
+    assert_eq!(
+        r.attr("cn1", "postscripts", "postbootscripts")
+            .unwrap()
+            .as_deref(),
+        Some("x")
+    );
 }
 
 #[test]
@@ -124,11 +189,15 @@ fn errors_name_the_problem() {
     let db = db();
     let r = Resolver::new(&db);
     assert_eq!(
-        r.attr("cn1", "nodehm", "conserver").unwrap_err().to_string(),
+        r.attr("cn1", "nodehm", "conserver")
+            .unwrap_err()
+            .to_string(),
         "table nodehm was not loaded"
     );
     assert_eq!(
-        r.attr("cn1", "noderes", "conserver").unwrap_err().to_string(),
+        r.attr("cn1", "noderes", "conserver")
+            .unwrap_err()
+            .to_string(),
         "table noderes has no column 'conserver'"
     );
 }

@@ -37,7 +37,12 @@ fn generation(dir: &Path) -> u64 {
         let table = db.table(t).unwrap();
         assert_eq!(table.len(), ROWS, "{t} has {} rows", table.len());
         for r in table.rows() {
-            let g: u64 = r[col].as_deref().unwrap().trim_start_matches("gen").parse().unwrap();
+            let g: u64 = r[col]
+                .as_deref()
+                .unwrap()
+                .trim_start_matches("gen")
+                .parse()
+                .unwrap();
             match seen {
                 None => seen = Some(g),
                 Some(s) => assert_eq!(s, g, "table {t} is at generation {g}, another at {s}"),
@@ -59,7 +64,11 @@ fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let store = CsvDirStore::open(dir.path()).unwrap();
     store.commit(&generation_batch(0)).unwrap();
-    std::fs::set_permissions(dir.path().join("noderes.csv"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("noderes.csv"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
     dir
 }
 
@@ -79,7 +88,9 @@ fn spawn_child(test: &str, dir: &Path, crash_at: Option<&str>) -> std::process::
 /// Child: one commit of generation 1 (killed part-way by XCATTAB_CRASH_AT).
 #[test]
 fn child_commit_once() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let store = CsvDirStore::open(dir).unwrap();
     store.commit(&generation_batch(1)).unwrap();
 }
@@ -87,9 +98,13 @@ fn child_commit_once() {
 /// Child: commits generations 1, 2, 3, … until killed.
 #[test]
 fn child_commit_forever() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
-    let store = CsvDirStore::open(dir).unwrap();
-    for g in 1.. {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    // Continue from the generation the store is at (an earlier child may have been killed).
+    let start = generation(Path::new(&dir)) + 1;
+    let store = CsvDirStore::open(&dir).unwrap();
+    for g in start.. {
         store.commit(&generation_batch(g)).unwrap();
     }
 }
@@ -109,11 +124,25 @@ fn killed_at_every_step_of_the_commit_protocol() {
     ];
     for (point, expected) in points {
         let dir = setup();
-        let status = spawn_child("child_commit_once", dir.path(), Some(point)).wait().unwrap();
-        assert_eq!(status.signal(), Some(9), "{point}: the child was not killed ({status:?})");
+        let status = spawn_child("child_commit_once", dir.path(), Some(point))
+            .wait()
+            .unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "{point}: the child was not killed ({status:?})"
+        );
         assert_eq!(generation(dir.path()), expected, "after a kill at {point}");
-        assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "{point}: recovery left files behind");
-        let mode = std::fs::metadata(dir.path().join("noderes.csv")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            leftovers(dir.path()),
+            Vec::<String>::new(),
+            "{point}: recovery left files behind"
+        );
+        let mode = std::fs::metadata(dir.path().join("noderes.csv"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o640, "{point}: the table's permissions changed");
     }
 }
@@ -121,7 +150,9 @@ fn killed_at_every_step_of_the_commit_protocol() {
 #[test]
 fn without_a_crash_point_the_child_commits() {
     let dir = setup();
-    let status = spawn_child("child_commit_once", dir.path(), None).wait().unwrap();
+    let status = spawn_child("child_commit_once", dir.path(), None)
+        .wait()
+        .unwrap();
     assert!(status.success());
     assert_eq!(generation(dir.path()), 1);
 }
@@ -144,10 +175,16 @@ fn killed_at_random_instants() {
         child.kill().unwrap();
         child.wait().unwrap();
         let g = generation(dir.path());
-        assert!(g >= last, "round {round}: generation went back from {last} to {g}");
+        assert!(
+            g >= last,
+            "round {round}: generation went back from {last} to {g}"
+        );
         last = g;
     }
-    assert!(last > 0, "the writer never committed anything: the test proved nothing");
+    assert!(
+        last > 0,
+        "the writer never committed anything: the test proved nothing"
+    );
 }
 
 #[test]
@@ -164,14 +201,20 @@ fn a_second_writer_waits_then_fails_clearly() {
     std::fs::write(dir.path().join(".xcattab.lock"), "pid 4242 (snmove)\n").unwrap();
     use std::os::unix::io::AsRawFd;
     assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let store = CsvDirStore::open(dir.path()).unwrap().with_lock_timeout(Duration::from_millis(200));
+    let store = CsvDirStore::open(dir.path())
+        .unwrap()
+        .with_lock_timeout(Duration::from_millis(200));
     let t = Instant::now();
     let err = store.commit(&generation_batch(7)).unwrap_err();
     assert!(t.elapsed() >= Duration::from_millis(200));
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
     assert!(err.to_string().contains("pid 4242 (snmove)"), "{err}");
     drop(lock);
-    assert_eq!(generation(dir.path()), 0, "nothing may be written by a refused writer");
+    assert_eq!(
+        generation(dir.path()),
+        0,
+        "nothing may be written by a refused writer"
+    );
     store.commit(&generation_batch(7)).unwrap();
     assert_eq!(generation(dir.path()), 7);
 }
@@ -186,7 +229,11 @@ fn concurrent_writers_lose_no_update() {
                 let store = CsvDirStore::open(&path).unwrap();
                 for i in 0..25 {
                     let mut b = Batch::new();
-                    b.set("noderes", &format!("w{w}n{i}"), [("servicenode", "sn1,sn2")]);
+                    b.set(
+                        "noderes",
+                        &format!("w{w}n{i}"),
+                        [("servicenode", "sn1,sn2")],
+                    );
                     store.commit(&b).unwrap();
                 }
             })
@@ -195,21 +242,30 @@ fn concurrent_writers_lose_no_update() {
     for t in threads {
         t.join().unwrap();
     }
-    let db = CsvDirStore::open(dir.path()).unwrap().load(&["noderes"]).unwrap();
+    let db = CsvDirStore::open(dir.path())
+        .unwrap()
+        .load(&["noderes"])
+        .unwrap();
     assert_eq!(db.table("noderes").unwrap().len(), 100);
 }
 
 #[test]
 fn unchanged_tables_are_not_rewritten() {
     let dir = setup();
-    let before = std::fs::metadata(dir.path().join("nodehm.csv")).unwrap().modified().unwrap();
+    let before = std::fs::metadata(dir.path().join("nodehm.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(20));
     let mut b = Batch::new();
     b.set("noderes", "cn00001", [("netboot", "xnba")]);
     b.set("nodehm", "cn00001", [("conserver", "gen0")]); // same value: no change
     let c = CsvDirStore::open(dir.path()).unwrap().commit(&b).unwrap();
     assert_eq!(c.changed.into_iter().collect::<Vec<_>>(), ["noderes"]);
-    let after = std::fs::metadata(dir.path().join("nodehm.csv")).unwrap().modified().unwrap();
+    let after = std::fs::metadata(dir.path().join("nodehm.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
     assert_eq!(before, after);
 }
 

@@ -1,47 +1,75 @@
-//! `tabdump` — print an xCAT table in tabdump CSV form, as xCAT's command does.
+//! `tabdump` — print an xCAT table in tabdump CSV form, as xCAT's command does (same options,
+//! output, messages and exit codes; see `tabdump --help`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use xcattab::cli::{generate, version, Generate};
-use xcattab::store::{self, Store as _};
+use xcattab::store;
 use xcattab::table::Table;
 
 /// Display an xCAT database table in CSV format.
 ///
 /// Without a table, lists the tables of the schema. Values print exactly as xCAT's tabdump
-/// prints them; disabled rows are included unless -w filters are given.
+/// prints them: every non-empty value in double quotes (a `"` doubled), NULL and the empty
+/// string as an empty field, rows in storage order, disabled rows included unless -w filters
+/// are given. The store is --db, else $XCATCFG, else the first line of /etc/xcat/cfgloc.
 #[derive(Parser, Debug)]
-#[command(name = "tabdump", disable_version_flag = true, disable_help_flag = true)]
+#[command(
+    name = "tabdump",
+    disable_version_flag = true,
+    disable_help_flag = true
+)]
 struct Args {
-    /// Show usage.
-    #[arg(short = 'h', visible_short_alias = '?', long = "help", action = clap::ArgAction::Help)]
+    /// Show xCAT's usage text (--help shows this help).
+    #[arg(short = 'h', visible_short_alias = '?', action = clap::ArgAction::SetTrue)]
+    usage: bool,
+    /// Show this help.
+    #[arg(long = "help", action = clap::ArgAction::Help)]
     help: Option<bool>,
     /// Show the version.
     #[arg(short = 'v', long = "version")]
     version: bool,
-    /// Show the table's columns instead of its rows (descriptions are not carried).
+    /// Show the table's columns instead of its rows (with no table: every table).
     #[arg(short = 'd')]
     desc: bool,
     /// Write the dump to this file instead of stdout.
     #[arg(short = 'f', value_name = "FILENAME")]
     file: Option<std::path::PathBuf>,
-    /// Only the last N records (auditlog and eventlog only).
+    /// Only the records of the last N record ids (auditlog and eventlog only).
     #[arg(short = 'n', long = "lines", value_name = "N")]
-    lines: Option<usize>,
+    lines: Option<i64>,
     /// Filter rows: attr==val, attr!=val, attr=~val (SQL LIKE, % wildcards), attr!~val, <, <=,
     /// >, >=. Several -w are ANDed; disabled rows are then left out.
     #[arg(short = 'w', value_name = "attr<op>val")]
     filters: Vec<String>,
-    /// The xCAT database (CSV:/dir, ...); default: XCATCFG, then /etc/xcat/cfgloc.
+    /// The xCAT database (CSV:/dir, SQLite:/dir, Pg:…); default: $XCATCFG, then
+    /// /etc/xcat/cfgloc.
     #[arg(long = "db", value_name = "STORE")]
     db: Option<String>,
     /// Generate the man page or shell completions and exit.
-    #[arg(long, value_enum, hide = true)]
+    #[arg(long, value_enum, value_name = "WHAT")]
     generate: Option<Generate>,
     /// The table.
-    table: Option<String>,
+    table: Vec<String>,
+}
+
+const USAGE: &str = "Usage: tabdump [-d] [table]
+       tabdump      [table]
+       tabdump [-f <filename>]  [table]
+       tabdump [-n <# of records>]  [auditlog | eventlog]
+       tabdump [-w attr==val [-w attr=~val] ...] [table]
+       tabdump [-w attr==val [-w attr=~val] ...] [-f <filename>] [table]
+       tabdump [-?|-h|--help]
+       tabdump {-v|--version}
+       tabdump ";
+
+/// A failure: the message (printed as `Error: …` on stderr) and the exit code.
+struct Fail(String, u8);
+
+fn fail(msg: impl Into<String>) -> Fail {
+    Fail(msg.into(), 1)
 }
 
 fn main() -> ExitCode {
@@ -52,111 +80,169 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // xCAT prints its usage when the options cannot be parsed.
             let _ = e.print();
+            println!("{USAGE}");
             return ExitCode::from(1);
         }
     };
     match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
+        Ok(code) => ExitCode::from(code),
+        Err(Fail(msg, code)) => {
             eprintln!("Error: {msg}");
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }
 
-fn run(args: Args) -> Result<(), String> {
+fn run(args: Args) -> Result<u8, Fail> {
     if let Some(g) = args.generate {
         use clap::CommandFactory;
-        return generate(Args::command(), g).map_err(|e| e.to_string());
+        generate(Args::command(), g).map_err(|e| fail(e.to_string()))?;
+        return Ok(0);
     }
     if args.version {
-        println!("{}", version());
-        return Ok(());
+        write_out(&format!("{}\n", version()))?;
+        return Ok(0);
     }
-    if args.lines.is_some() && args.desc {
-        return Err("You  cannot use the -n and -d flag together. ".into());
+    if args.usage {
+        write_out(&format!("{USAGE}\n"))?;
+        return Ok(0);
     }
-    if args.lines.is_some() && !args.filters.is_empty() {
-        return Err("You  cannot use the -n and -w flag together. ".into());
+    // xCAT tests -n for truth: -n 0 is as if it were absent.
+    let lines = args.lines.filter(|&n| n != 0);
+    if lines.is_some() && args.desc {
+        return Err(fail("You  cannot use the -n and -d flag together. "));
     }
-    if args.lines.is_some() && args.file.is_some() {
-        return Err("You  cannot use the -n and -f flag together. ".into());
+    if lines.is_some() && !args.filters.is_empty() {
+        return Err(fail("You  cannot use the -n and -w flag together. "));
     }
-    let Some(table) = args.table else {
+    if lines.is_some() && args.file.is_some() {
+        return Err(fail("You  cannot use the -n and -f flag together. "));
+    }
+    if args.table.len() > 1 {
+        write_out(&format!("{USAGE}\n"))?;
+        return Ok(1);
+    }
+    let Some(table) = args.table.into_iter().next() else {
         if args.file.is_some() {
-            return Err("table name missing from the command input. ".into());
+            return Err(fail("table name missing from the command input. "));
         }
-        let mut out = String::new();
-        for t in xcattab::schema::tables() {
-            out.push_str(t.name);
-            out.push('\n');
-        }
-        return write_out(&out);
+        let mut names: Vec<String> = xcattab::schema::tables()
+            .iter()
+            .map(|t| {
+                if args.desc {
+                    describe(t.name)
+                } else {
+                    t.name.to_string()
+                }
+            })
+            .collect();
+        names.sort();
+        let mut out = names.join("\n");
+        out.push('\n');
+        write_out(&out)?;
+        return Ok(0);
     };
-    if let Some(n) = args.lines {
-        if !table.starts_with("auditlog") && !table.starts_with("eventlog") {
-            return Err(format!("{table} table is not supported in tabdump -n. You may only use this option on the auditlog or the eventlog."));
-        }
-        let _ = n;
+    if lines.is_some() && !table.starts_with("auditlog") && !table.starts_with("eventlog") {
+        return Err(fail(format!(
+            "{table} table is not supported in tabdump -n. You may only use this option on the auditlog or the eventlog."
+        )));
     }
     if table.starts_with("x_teal") {
-        return Err(format!("{table} table is not supported in tabdump. Use Teal maintenance commands. "));
+        return Err(fail(format!(
+            "{table} table is not supported in tabdump. Use Teal maintenance commands. "
+        )));
     }
     if args.desc {
-        let schema = xcattab::schema::table(&table).ok_or_else(|| format!("table {table} does not exist."))?;
-        let mut out = String::new();
-        for c in schema.columns {
-            out.push_str(c);
-            out.push_str(":\n");
-        }
-        return write_out(&out);
+        let schema = xcattab::schema::table(&table)
+            .ok_or_else(|| fail(format!("table {table} does not exist.")))?;
+        let text: Vec<String> = schema.columns.iter().map(|c| describe(c)).collect();
+        write_out(&format!("{}\n", text.join("\n")))?;
+        return Ok(0);
     }
-    let (store, _) = store::open_selected(args.db.as_deref()).map_err(|e| e.to_string())?;
-    let known = store.list_tables().map_err(|e| e.to_string())?.contains(&table);
-    if xcattab::schema::table(&table).is_none() && !known {
-        return Err(format!("No such table: {table}"));
+    if xcattab::schema::table(&table).is_none() {
+        return Err(fail(format!("No such table: {table}")));
     }
-    let db = store.load(&[&table]).map_err(|e| e.to_string())?;
-    let t = db.table(&table).ok_or_else(|| format!("No such table: {table}"))?;
-    let mut view = schema_view(t);
+    let (store, _) = store::open_selected(args.db.as_deref()).map_err(|e| fail(e.to_string()))?;
+    let db = store.load(&[&table]).map_err(|e| fail(e.to_string()))?;
+    let stored = db
+        .table(&table)
+        .ok_or_else(|| fail(format!("No such table: {table}")))?;
+    let mut view = schema_view(stored);
+    if let Some(n) = lines {
+        // Records whose recid is above (highest recid - N), enabled ones only.
+        let rc = view.column_index("recid");
+        let id = |r: &xcattab::Row| {
+            rc.and_then(|c| r[c].as_deref())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        let Some(max) = view.rows().iter().filter_map(id).max() else {
+            write_out(&format!("Nothing to display from {table}.\n"))?;
+            return Ok(0);
+        };
+        let all = view.clone();
+        view.retain_rows(|r| {
+            all.row_enabled(r) && id(r).is_some_and(|i| i > max.saturating_sub(n))
+        });
+    }
     if !args.filters.is_empty() {
         let filters = args
             .filters
             .iter()
             .map(|w| xcattab::filter::Filter::parse(w))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| fail(e.to_string()))?;
+        let mut cols = Vec::new();
         for f in &filters {
-            if view.column_index(f.column()).is_none() {
-                return Err(format!("No column \"{}\" in table \"{table}\"", f.column()));
+            match view.column_index(f.column()) {
+                Some(c) => cols.push(c),
+                None => {
+                    return Err(fail(format!(
+                        "No column \"{}\" in table \"{table}\"",
+                        f.column()
+                    )))
+                }
             }
         }
-        let cols: Vec<usize> = filters.iter().filter_map(|f| view.column_index(f.column())).collect();
         let all = view.clone();
-        view.retain_rows(|r| all.row_enabled(r) && filters.iter().zip(&cols).all(|(f, &c)| f.matches(r[c].as_deref())));
-    }
-    if let Some(n) = args.lines {
-        let skip = view.len().saturating_sub(n);
-        let mut i = 0;
-        view.retain_rows(|_| {
-            i += 1;
-            i > skip
+        view.retain_rows(|r| {
+            all.row_enabled(r)
+                && filters
+                    .iter()
+                    .zip(&cols)
+                    .all(|(f, &c)| f.matches(r[c].as_deref()))
         });
     }
     let text = xcattab::csv::dump(&view);
     match args.file {
-        Some(path) => std::fs::write(&path, text).map_err(|e| {
-            format!("Error on tabdump of {table} to {}. Unable to open the file for write. ({e})", path.display())
-        }),
-        None => write_out(&text),
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|e| {
+                fail(format!(
+                    "Error on tabdump of {table} to {}. Unable to open the file for write. ({e})",
+                    path.display()
+                ))
+            })?;
+            Ok(0)
+        }
+        None => {
+            write_out(&text)?;
+            Ok(0)
+        }
     }
 }
 
-/// xCAT's tabdump shows the schema's columns only; columns the schema does not know stay in
-/// the store but are not printed. Tables the schema does not know print as stored.
+/// `name:` followed by xCAT's spacing (descriptions are not carried: see the notes).
+fn describe(name: &str) -> String {
+    format!("{name}:{}", if name.len() < 7 { "\t\t" } else { "\t" })
+}
+
+/// tabdump shows the schema's columns only; columns the schema does not know stay in the
+/// store but are not printed.
 fn schema_view(t: &Table) -> Table {
-    let Some(schema) = t.schema() else { return t.clone() };
+    let Some(schema) = t.schema() else {
+        return t.clone();
+    };
     if t.columns().len() == schema.columns.len() {
         return t.clone();
     }
@@ -168,10 +254,10 @@ fn schema_view(t: &Table) -> Table {
     v
 }
 
-fn write_out(s: &str) -> Result<(), String> {
+fn write_out(s: &str) -> Result<(), Fail> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(fail(e.to_string())),
         _ => Ok(()),
     }
 }

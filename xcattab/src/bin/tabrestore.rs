@@ -1,20 +1,34 @@
 //! `tabrestore` — replace (or with `-a` extend) an xCAT table from a tabdump CSV file, as
-//! xCAT's command does: the table name is the file's base name up to the first dot, and any
-//! error leaves the table exactly as it was.
+//! xCAT's command does: the table name is the file's base name up to the first dot, every bad
+//! line is reported, and any error leaves the table exactly as it was.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use xcattab::cli::{generate, version, Generate};
-use xcattab::store::{self, Store as _};
+use xcattab::store;
 use xcattab::{Batch, Op};
 
 /// Restore an xCAT table from a CSV file written by tabdump.
+///
+/// The table is named by the file: its base name up to the first dot (noderes.csv and
+/// noderes.bak.csv both restore noderes). Without -a the table's rows are replaced by the
+/// file's; with -a the file's rows are added. The header may name any of the table's columns
+/// in any order. Every bad line is reported (line numbers count data lines from 0); if there
+/// is any error nothing is written. Exit code: 1 for header errors, 4 for line errors, 3 if
+/// the file cannot be read.
 #[derive(Parser, Debug)]
-#[command(name = "tabrestore", disable_version_flag = true, disable_help_flag = true)]
+#[command(
+    name = "tabrestore",
+    disable_version_flag = true,
+    disable_help_flag = true
+)]
 struct Args {
-    /// Show usage.
-    #[arg(short = 'h', visible_short_alias = '?', long = "help", action = clap::ArgAction::Help)]
+    /// Show xCAT's usage text (--help shows this help).
+    #[arg(short = 'h', visible_short_alias = '?', action = clap::ArgAction::SetTrue)]
+    usage: bool,
+    /// Show this help.
+    #[arg(long = "help", action = clap::ArgAction::Help)]
     help: Option<bool>,
     /// Show the version.
     #[arg(short = 'v', long = "version")]
@@ -22,14 +36,28 @@ struct Args {
     /// Add the rows to the table instead of replacing its content.
     #[arg(short = 'a', long = "addrows")]
     append: bool,
-    /// The xCAT database (CSV:/dir, ...); default: XCATCFG, then /etc/xcat/cfgloc.
+    /// The xCAT database (CSV:/dir, SQLite:/dir, Pg:…); default: $XCATCFG, then
+    /// /etc/xcat/cfgloc.
     #[arg(long = "db", value_name = "STORE")]
     db: Option<String>,
     /// Generate the man page or shell completions and exit.
-    #[arg(long, value_enum, hide = true)]
+    #[arg(long, value_enum, value_name = "WHAT")]
     generate: Option<Generate>,
-    /// The CSV file; its name up to the first dot names the table (noderes.csv → noderes).
+    /// The CSV file; its name up to the first dot names the table.
     file: Option<std::path::PathBuf>,
+    /// Ignored (xCAT only reads the first file).
+    #[arg(hide = true)]
+    rest: Vec<String>,
+}
+
+const USAGE: &str = "Usage: tabrestore <tablename>.csv
+       tabrestore -a <tablename>.csv
+       tabrestore [-?|-h|--help]
+       tabrestore [-v|--version]";
+
+fn usage(code: u8) -> ExitCode {
+    println!("{USAGE}");
+    ExitCode::from(code)
 }
 
 fn main() -> ExitCode {
@@ -41,7 +69,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(1);
+            return usage(1);
         }
     };
     if let Some(g) = args.generate {
@@ -58,47 +86,63 @@ fn main() -> ExitCode {
         println!("{}", version());
         return ExitCode::SUCCESS;
     }
+    if args.usage {
+        return usage(0);
+    }
     let Some(file) = args.file else {
-        use clap::CommandFactory;
-        let _ = Args::command().print_help();
-        return ExitCode::from(1);
+        return usage(2);
     };
-    let text = match std::fs::read(&file) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
         Err(_) => {
-            eprintln!("Error: Unable to open {} for reading.", file.display());
+            // xCAT's client prints this one on stdout.
+            println!("Error: Unable to open {} for reading.", file.display());
             return ExitCode::from(3);
         }
     };
-    let base = file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let table = base.split('.').next().unwrap_or("").to_string();
+    let fail = |msg: String, code: u8| {
+        eprintln!("Error: {msg}");
+        ExitCode::from(code)
+    };
     if table.starts_with("x_teal") {
-        eprintln!("Error: {table} table is not supported in tabrestore. Use Teal maintenance commands. ");
-        return ExitCode::from(1);
+        return fail(
+            format!("{table} is not supported in tabrestore. Use Teal maintenance commands. "),
+            1,
+        );
     }
+    if xcattab::schema::table(&table).is_none() {
+        return fail(format!("Unable to open {table}"), 4);
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            return fail(
+                format!(
+                    "{}: {}",
+                    file.display(),
+                    xcattab::csv::CsvError::NotUtf8 { physical: line }
+                ),
+                1,
+            );
+        }
+    };
     let (store, _) = match store::open_selected(args.db.as_deref()) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(e.to_string(), 1),
     };
-    let known = xcattab::schema::table(&table).is_some()
-        || store.list_tables().map(|t| t.contains(&table)).unwrap_or(false);
-    if !known {
-        eprintln!("Error: Unable to open {table}");
-        return ExitCode::from(4);
-    }
     let db = match store.load(&[&table]) {
         Ok(db) => db,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(e.to_string(), 1),
     };
     let Some(old) = db.table(&table) else {
-        eprintln!("Error: Unable to open {table}");
-        return ExitCode::from(4);
+        return fail(format!("Unable to open {table}"), 4);
     };
     let mut new = old.clone();
     if let Err(errors) = xcattab::csv::restore_into(&mut new, &text, args.append) {
@@ -113,9 +157,6 @@ fn main() -> ExitCode {
     batch.push(Op::Replace(new));
     match store.commit(&batch) {
         Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail(e.to_string(), 1),
     }
 }

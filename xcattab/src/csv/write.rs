@@ -14,13 +14,14 @@ pub fn write_header<'a>(out: &mut String, columns: impl IntoIterator<Item = &'a 
     out.push('\n');
 }
 
-/// Appends one row: non-empty values quoted with `"` doubled, NULL and `''` as nothing.
+/// Appends one row: non-empty values quoted with `"` doubled; NULL, `''` and a lone newline
+/// (what Perl's `/^$/` calls empty, and xCAT turns into undef before printing) as nothing.
 pub fn write_row<'a>(out: &mut String, fields: impl IntoIterator<Item = Option<&'a str>>) {
     for (i, f) in fields.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        if let Some(v) = f.filter(|v| !v.is_empty()) {
+        if let Some(v) = f.filter(|v| !v.is_empty() && *v != "\n") {
             out.push('"');
             if v.contains('"') {
                 out.push_str(&v.replace('"', "\"\""));

@@ -156,8 +156,20 @@ impl CsvDirStore {
         self.sync_dir()
     }
 
+    /// Whether a dead writer left something behind: a commit record, or temporary files of a
+    /// commit that never reached its commit point.
     fn needs_recovery(&self) -> bool {
-        self.path(RECORD).exists() || self.path(RECORD_TMP).exists()
+        if self.path(RECORD).exists() || self.path(RECORD_TMP).exists() {
+            return true;
+        }
+        match fs::read_dir(&self.dir) {
+            Ok(entries) => entries.flatten().any(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                n.starts_with('.') && n.ends_with(".csv.new")
+            }),
+            Err(_) => false,
+        }
     }
 
     /// Takes the shared lock, finishing an interrupted commit first if there is one.
@@ -359,10 +371,16 @@ mod tests {
 
     #[test]
     fn record_round_trip_and_torn_records() {
-        assert_eq!(parse_record("xcattab commit v1\nnoderes\nnodehm\nend\n"), Some(vec!["noderes".into(), "nodehm".into()]));
+        assert_eq!(
+            parse_record("xcattab commit v1\nnoderes\nnodehm\nend\n"),
+            Some(vec!["noderes".into(), "nodehm".into()])
+        );
         assert_eq!(parse_record("xcattab commit v1\nnoderes\n"), None);
         assert_eq!(parse_record("garbage"), None);
-        assert_eq!(parse_record("xcattab commit v1\n../etc/passwd\nend\n"), None);
+        assert_eq!(
+            parse_record("xcattab commit v1\n../etc/passwd\nend\n"),
+            None
+        );
     }
 
     #[test]

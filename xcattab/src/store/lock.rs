@@ -48,7 +48,13 @@ pub(crate) fn acquire(
         .open(path)
     {
         Ok(f) => f,
-        Err(e) if mode == Mode::Shared && matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
+        Err(e)
+            if mode == Mode::Shared
+                && matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+        {
             return Ok(None)
         }
         Err(e) => {

@@ -23,11 +23,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use csvdir::CsvDirStore;
+pub use spec::{select_spec, Dsn, SpecSource, StoreSpec, CFGLOC};
 #[cfg(feature = "pg")]
 pub use sql::pg::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sql::sqlite::SqliteStore;
-pub use spec::{select_spec, Dsn, SpecSource, StoreSpec, CFGLOC};
 
 use crate::batch::{Batch, BatchError};
 use crate::csv::CsvErrors;

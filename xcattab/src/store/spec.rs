@@ -33,7 +33,11 @@ pub struct Dsn {
 
 impl fmt::Debug for Dsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Dsn({:?}, user {:?}, password hidden)", self.source, self.user)
+        write!(
+            f,
+            "Dsn({:?}, user {:?}, password hidden)",
+            self.source, self.user
+        )
     }
 }
 
@@ -209,7 +213,10 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(StoreSpec::parse("SQLite:/etc/xcat").unwrap(), StoreSpec::Sqlite("/etc/xcat".into()));
+        assert_eq!(
+            StoreSpec::parse("SQLite:/etc/xcat").unwrap(),
+            StoreSpec::Sqlite("/etc/xcat".into())
+        );
         let m = StoreSpec::parse("mysql:dbname=xcatdb;host=1.2.3.4|xcatadmin|p|w").unwrap();
         match &m {
             StoreSpec::Mysql(d) => {
@@ -228,18 +235,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("cfgloc");
         std::fs::write(&cfg, "CSV:/from/cfgloc\nignored\n").unwrap();
-        let pick = |o: Option<&str>, e: Option<&str>| select_spec(o, e.map(String::from), &cfg).unwrap();
+        let pick =
+            |o: Option<&str>, e: Option<&str>| select_spec(o, e.map(String::from), &cfg).unwrap();
         assert_eq!(pick(Some("CSV:/o"), Some("CSV:/e")).1, SpecSource::Option);
         assert_eq!(pick(None, Some("CSV:/e")).1, SpecSource::Env);
-        assert_eq!(pick(None, Some("")), (StoreSpec::Csv("/from/cfgloc".into()), SpecSource::Cfgloc));
+        assert_eq!(
+            pick(None, Some("")),
+            (StoreSpec::Csv("/from/cfgloc".into()), SpecSource::Cfgloc)
+        );
         let missing = dir.path().join("nope").join("cfgloc");
-        assert!(matches!(select_spec(None, None, &missing), Err(StoreError::NoStore { .. })));
+        assert!(matches!(
+            select_spec(None, None, &missing),
+            Err(StoreError::NoStore { .. })
+        ));
         // No cfgloc, but its directory exists: xCAT's default SQLite store there.
         if !Path::new("/opt/xcat/cfg").is_dir() {
             let absent = dir.path().join("cfgloc.absent");
             assert_eq!(
                 select_spec(None, None, &absent).unwrap(),
-                (StoreSpec::Sqlite(dir.path().to_path_buf()), SpecSource::Default)
+                (
+                    StoreSpec::Sqlite(dir.path().to_path_buf()),
+                    SpecSource::Default
+                )
             );
         }
     }

@@ -1,0 +1,34 @@
+//! Computed values against xCAT's own `transRegexAttrs`: every case in
+//! `data/regexval_cases.jsonl` was produced by running xCAT's function (perl-xCAT/xCAT/Table.pm,
+//! with its helpers and Safe compartment) on the node name and the value. `expect` is the result,
+//! `null` when xCAT returns undef (attribute unset), `"<die>"` when it dies.
+
+#[test]
+fn computed_values_match_xcat_on_every_recorded_case() {
+    let data = include_str!("data/regexval_cases.jsonl");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in data.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let node = case["node"].as_str().unwrap();
+        let value = case["value"].as_str().unwrap();
+        let expect = case["expect"].as_str();
+        let got = match xcattab::regexval::compute(node, value) {
+            Ok(v) => v,
+            Err(_) => Some("<die>".to_string()),
+        };
+        if got.as_deref() != expect {
+            failures.push(format!(
+                "node {node:?} value {value:?}: xCAT {expect:?}, ours {got:?}"
+            ));
+        }
+        n += 1;
+    }
+    assert!(n > 150, "only {n} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
