@@ -10,6 +10,9 @@
 # sntrup761 KEX would cost the OpenSSH-based tools ~70 ms of client CPU per node). Each tool
 # checks its own output: a run only counts if all NODES nodes answered.
 #
+# "client CPU s" is user+system time of the tool and its children (the ssh processes of pdsh and
+# clush), from /usr/bin/time. The sshd's CPU (shared on the same cores) is not counted.
+#
 # Needs root (sshd). Installs openssh-server, pdsh and clustershell when missing. Builds psrun
 # in release mode. Prints a Markdown table: wall time, nodes per second, psrun's ratio to each.
 set -euo pipefail
@@ -97,30 +100,32 @@ done
 NODESET=$(paste -sd, "$T/hosts")
 
 now() { date +%s.%N; }
-declare -A WALL OK
+TIME="/usr/bin/time -f %U+%S -o $T/time"
+declare -A WALL OK CPU
 run_tool() { # tool fanout
     local tool=$1 f=$2 t0 t1 ok
     t0=$(now)
     case $tool in
     psrun)
-        "$PSRUN" -H "$T/hosts" -p "$PORT" -i "$T/client" --known-hosts "$T/known_hosts" \
+        $TIME "$PSRUN" -H "$T/hosts" -p "$PORT" -i "$T/client" --known-hosts "$T/known_hosts" \
             -f "$f" -q --no-gather --no-progress -c "$SCRIPT" >"$T/out" 2>"$T/err" || true
         t1=$(now)
         ok=$(awk '/^ok:/ {print $2}' "$T/out")
         ;;
     pdsh)
-        PDSH_SSH_ARGS_APPEND="-F $T/ssh_config" pdsh -R ssh -f "$f" -w "^$T/hosts" "$SCRIPT" >"$T/out" 2>"$T/err" || true
+        PDSH_SSH_ARGS_APPEND="-F $T/ssh_config" $TIME pdsh -R ssh -f "$f" -w "^$T/hosts" "$SCRIPT" >"$T/out" 2>"$T/err" || true
         t1=$(now)
         ok=$(grep -c ': hello$' "$T/out" || true)
         ;;
     clush)
-        clush -f "$f" -o "-F $T/ssh_config" -w "$NODESET" "$SCRIPT" >"$T/out" 2>"$T/err" || true
+        $TIME clush -f "$f" -o "-F $T/ssh_config" -w "$NODESET" "$SCRIPT" >"$T/out" 2>"$T/err" || true
         t1=$(now)
         ok=$(grep -c ': hello$' "$T/out" || true)
         ;;
     esac
     WALL[$tool,$f]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     OK[$tool,$f]=$ok
+    CPU[$tool,$f]=$(awk -F+ 'END { printf "%.1f", $1 + $2 }' "$T/time")
     if [ "$ok" != "$N" ]; then
         echo "warning: $tool -f $f: only $ok of $N nodes answered; first errors:" >&2
         head -5 "$T/err" >&2
@@ -136,11 +141,11 @@ done
 echo
 echo "$N loopback nodes, script \`$SCRIPT\`, one sshd, $(nproc) cores; $(date -u +%Y-%m-%d)"
 echo
-echo "| fanout | tool | wall s | nodes/s | ok | psrun speed-up |"
-echo "|---|---|---|---|---|---|"
+echo "| fanout | tool | wall s | nodes/s | ok | client CPU s | psrun speed-up |"
+echo "|---|---|---|---|---|---|---|"
 for f in "${FANOUTS[@]}"; do
     for tool in psrun pdsh clush; do
         awk -v f="$f" -v t="$tool" -v w="${WALL[$tool,$f]}" -v p="${WALL[psrun,$f]}" -v n="$N" -v ok="${OK[$tool,$f]}" \
-            'BEGIN { printf "| %s | %s | %.1f | %.0f | %s | %.2fx |\n", f, t, w, n / w, ok, w / p }'
+            -v cpu="${CPU[$tool,$f]}" 'BEGIN { printf "| %s | %s | %.1f | %.0f | %s | %s | %.2fx |\n", f, t, w, n / w, ok, cpu, w / p }'
     done
 done

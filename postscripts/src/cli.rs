@@ -90,6 +90,11 @@ pub struct Args {
     #[arg(short = 'T', long, default_value_t = 300.0, value_name = "SECONDS")]
     pub command_timeout: f64,
 
+    /// At most this many SSH handshakes (key exchange + authentication) at once; the connect
+    /// timeout of a node starts when its handshake does.
+    #[arg(long, default_value_t = crate::ssh::DEFAULT_MAX_HANDSHAKES, value_name = "N")]
+    pub max_handshakes: usize,
+
     /// Remote user.
     #[arg(short = 'l', long, default_value = "root")]
     pub user: String,
@@ -351,6 +356,7 @@ fn run_cli(a: Args) -> Result<i32, String> {
         known_hosts: a.known_hosts.clone(),
         known_hosts_write: None,
         host_keys: a.host_key_check,
+        max_handshakes: a.max_handshakes,
     })
     .map_err(|e| e.to_string())?;
     if a.host_key_check == HostKeyPolicy::Off {

@@ -226,3 +226,92 @@ pub fn postscript_steps(scripts: &str) -> Vec<Step> {
         })
         .collect()
 }
+
+/// The variables xCAT's `mypostscript` gives postscripts (fanout.md §1.6), from plain values:
+/// every site attribute upper-cased (as `getAllAttribsFromSiteTab` does) except `master`, which
+/// is `SITEMASTER`; then the node's own `NODE`, `MASTER` (its xcatmaster), `MASTER_IP`,
+/// `SERVICEGROUP`, `SYSLOG`, `NTYPE` and the optional OS attributes. Empty values are exported
+/// as empty strings, as mypostscript does; site attribute names that are not shell names are
+/// skipped.
+///
+/// ```
+/// use postscripts::XcatEnv;
+/// use std::collections::BTreeMap;
+/// let site: BTreeMap<String, String> = [("master", "10.0.0.1"), ("ntpservers", "<xcatmaster>"), ("svloglocal", "1")]
+///     .into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+/// let env = XcatEnv { node: "cn1".into(), master: "10.1.2.100".into(), osver: Some("rhels8.6".into()), site, ..Default::default() }.to_env();
+/// assert_eq!(env["SITEMASTER"], "10.0.0.1");
+/// assert_eq!(env["MASTER"], "10.1.2.100");
+/// assert_eq!(env["MASTER_IP"], "10.1.2.100");
+/// assert_eq!(env["NTPSERVERS"], "<xcatmaster>");
+/// assert_eq!(env["SVLOGLOCAL"], "1");
+/// assert_eq!(env["NTYPE"], "compute");
+/// assert_eq!(env["OSVER"], "rhels8.6");
+/// assert!(!env.contains_key("ARCH"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XcatEnv {
+    /// `NODE`.
+    pub node: String,
+    /// `MASTER`: the node's (new) xcatmaster.
+    pub master: String,
+    /// `MASTER_IP`: its IP (defaults to `master`, which snmove writes as an IP).
+    pub master_ip: Option<String>,
+    /// `SERVICEGROUP`: `noderes.servicenode`.
+    pub servicegroup: Option<String>,
+    /// `SYSLOG`: `noderes.syslog`.
+    pub syslog: Option<String>,
+    /// `NTYPE`: `service` or `compute` (default).
+    pub ntype: Option<String>,
+    /// `OSVER`.
+    pub osver: Option<String>,
+    /// `ARCH`.
+    pub arch: Option<String>,
+    /// `PROFILE`.
+    pub profile: Option<String>,
+    /// `PROVMETHOD`.
+    pub provmethod: Option<String>,
+    /// The site table, attribute name to value.
+    pub site: BTreeMap<String, String>,
+}
+
+impl XcatEnv {
+    /// The environment map for [`NodeJob::env`].
+    pub fn to_env(&self) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        for (k, v) in &self.site {
+            let up = k.to_ascii_uppercase();
+            let valid = !up.is_empty()
+                && up.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+                && !up.starts_with(|c: char| c.is_ascii_digit());
+            if up == "MASTER" {
+                env.insert("SITEMASTER".to_string(), v.clone());
+            } else if valid {
+                env.insert(up, v.clone());
+            }
+        }
+        let mut set = |k: &str, v: &str| {
+            env.insert(k.to_string(), v.to_string());
+        };
+        set("NODE", &self.node);
+        set("MASTER", &self.master);
+        set(
+            "MASTER_IP",
+            self.master_ip.as_deref().unwrap_or(&self.master),
+        );
+        set("NTYPE", self.ntype.as_deref().unwrap_or("compute"));
+        for (k, v) in [
+            ("SERVICEGROUP", &self.servicegroup),
+            ("SYSLOG", &self.syslog),
+            ("OSVER", &self.osver),
+            ("ARCH", &self.arch),
+            ("PROFILE", &self.profile),
+            ("PROVMETHOD", &self.provmethod),
+        ] {
+            if let Some(v) = v {
+                set(k, v);
+            }
+        }
+        env
+    }
+}

@@ -87,8 +87,8 @@ pub struct NodeResult {
     pub steps: Vec<StepResult>,
     /// Wall time for this node.
     pub elapsed_ms: u64,
-    /// Index into [`Report::outputs`] of this node's output (stdout and stderr lines in arrival
-    /// order), if it printed anything.
+    /// Index into [`Report::outputs`] of this node's output (its stdout lines, then its stderr
+    /// lines), if it printed anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<usize>,
 }
@@ -220,7 +220,7 @@ impl Report {
             s.push_str("====================================\n");
             s.push_str(&folded);
             s.push_str("\n====================================\n");
-            s.push_str(&self.outputs[i]);
+            s.push_str(self.outputs.get(i).map(String::as_str).unwrap_or(""));
             s.push('\n');
         }
         s

@@ -146,7 +146,8 @@ struct NodeState<'a> {
     steps: Vec<StepResult>,
     current: Option<usize>,
     done: bool,
-    output: String,
+    /// stdout and stderr lines kept for the gathered report
+    output: [String; 2],
     truncated: bool,
 }
 
@@ -155,12 +156,14 @@ impl NodeState<'_> {
         match p {
             Parsed::Line { stream, text, .. } => {
                 self.obs.line(self.node, stream, &text);
-                if self.output.len() + text.len() < OUTPUT_CAP {
-                    self.output.push_str(&text);
-                    self.output.push('\n');
+                let kept = self.output[0].len() + self.output[1].len();
+                let buf = &mut self.output[stream as usize];
+                if kept + text.len() < OUTPUT_CAP {
+                    buf.push_str(&text);
+                    buf.push('\n');
                 } else if !self.truncated {
                     self.truncated = true;
-                    self.output.push_str("[psrun: output truncated]\n");
+                    buf.push_str("[psrun: output truncated]\n");
                 }
             }
             Parsed::Begin(n) => self.current = Some(n),
@@ -198,7 +201,7 @@ fn run_one(
             .collect(),
         current: None,
         done: false,
-        output: String::new(),
+        output: [String::new(), String::new()],
         truncated: false,
     };
     let script = render(job, scripts, &opts.node_root, token);
@@ -240,7 +243,10 @@ fn run_one(
         elapsed_ms: start.elapsed().as_millis() as u64,
         output: None,
     };
-    (result, state.output, terr)
+    // stdout then stderr: the same output folds the same whatever the arrival order
+    let [mut output, stderr] = state.output;
+    output.push_str(&stderr);
+    (result, output, terr)
 }
 
 fn classify(

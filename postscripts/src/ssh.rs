@@ -41,6 +41,45 @@ pub struct SshOptions {
     pub known_hosts_write: Option<PathBuf>,
     /// Host-key policy.
     pub host_keys: HostKeyPolicy,
+    /// At most this many SSH handshakes at once (key exchange and authentication cost CPU on
+    /// both ends); sessions past the handshake do not count.
+    pub max_handshakes: usize,
+}
+
+/// Default of [`SshOptions::max_handshakes`].
+pub const DEFAULT_MAX_HANDSHAKES: usize = 64;
+
+/// A counting semaphore.
+struct Slots {
+    free: Mutex<usize>,
+    cv: std::sync::Condvar,
+}
+
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(n: usize) -> Slots {
+        Slots {
+            free: Mutex::new(n.max(1)),
+            cv: std::sync::Condvar::new(),
+        }
+    }
+
+    fn acquire(&self) -> Slot<'_> {
+        let mut f = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *f == 0 {
+            f = self.cv.wait(f).unwrap_or_else(|e| e.into_inner());
+        }
+        *f -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.cv.notify_one();
+    }
 }
 
 impl Default for SshOptions {
@@ -52,6 +91,7 @@ impl Default for SshOptions {
             known_hosts: Vec::new(),
             known_hosts_write: None,
             host_keys: HostKeyPolicy::Strict,
+            max_handshakes: DEFAULT_MAX_HANDSHAKES,
         }
     }
 }
@@ -79,6 +119,7 @@ pub struct SshTransport {
     watchdog: Watchdog,
     tunnels: Mutex<HashMap<JumpHost, Arc<TunnelCell>>>,
     warned_off: std::sync::atomic::AtomicBool,
+    slots: Slots,
 }
 
 impl SshTransport {
@@ -144,6 +185,7 @@ impl SshTransport {
             .clone()
             .or_else(|| files.first().cloned());
         let known = KnownHosts::load(&files, write)?;
+        let slots = Slots::new(opts.max_handshakes);
         Ok(SshTransport {
             opts,
             keys,
@@ -152,6 +194,7 @@ impl SshTransport {
             watchdog: Watchdog::new(),
             tunnels: Mutex::new(HashMap::new()),
             warned_off: std::sync::atomic::AtomicBool::new(false),
+            slots,
         })
     }
 
@@ -198,6 +241,25 @@ impl SshTransport {
         self.check_host_key(&sess, names, &key, what)?;
         self.authenticate(&sess, what)?;
         Ok(sess)
+    }
+
+    /// Handshake, host key and authentication on an open stream, holding one of the
+    /// handshake slots (so a large fanout does not start hundreds of key exchanges at once);
+    /// the connect timeout counts from when the slot is taken.
+    fn handshake<S: 'static + AsRawFd>(
+        &self,
+        stream: S,
+        shut: Shutdown,
+        names: &[String],
+        limits: &Limits,
+    ) -> Result<Session, TransportError> {
+        let _slot = self.slots.acquire();
+        let deadline = Instant::now() + limits.connect;
+        let armed = self.watchdog.arm(deadline, shut);
+        let r = self.open_session(stream, names, deadline, "ssh");
+        let fired = armed.fired();
+        drop(armed);
+        r.map_err(|e| if fired { connect_timeout_error() } else { e })
     }
 
     fn check_host_key(
@@ -517,15 +579,8 @@ impl Transport for SshTransport {
                     .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{e}")))?;
                 let fd = tcp.as_raw_fd();
                 let shut = tcp.try_clone().ok().map(Shutdown::Tcp);
-                let armed = self.watchdog.arm(connect_deadline, Shutdown::Tcp(clone));
-                let r = self.open_session(tcp, &names, connect_deadline, what);
-                let fired = armed.fired();
-                drop(armed);
-                (
-                    fd,
-                    shut,
-                    r.map_err(|e| if fired { connect_timeout_error() } else { e }),
-                )
+                let r = self.handshake(tcp, Shutdown::Tcp(clone), &names, limits);
+                (fd, shut, r)
             }
             Some(jump) => {
                 let tunnel = self.tunnel(jump, limits)?;
@@ -535,15 +590,8 @@ impl Transport for SshTransport {
                     .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{e}")))?;
                 let fd = sock.as_raw_fd();
                 let shut = sock.try_clone().ok().map(Shutdown::Unix);
-                let armed = self.watchdog.arm(connect_deadline, Shutdown::Unix(clone));
-                let r = self.open_session(sock, &names, connect_deadline, what);
-                let fired = armed.fired();
-                drop(armed);
-                (
-                    fd,
-                    shut,
-                    r.map_err(|e| if fired { connect_timeout_error() } else { e }),
-                )
+                let r = self.handshake(sock, Shutdown::Unix(clone), &names, limits);
+                (fd, shut, r)
             }
         };
         let sess = sess_res?;

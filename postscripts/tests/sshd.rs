@@ -169,7 +169,7 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
     assert_eq!(why("cn6"), "fail exited 3");
     assert_eq!(
         report.output_of("cn6").unwrap(),
-        "about to fail\nbad thing\nstill runs\n"
+        "about to fail\nstill runs\nbad thing\n"
     );
     assert_eq!(st("cn7"), Status::AuthFailed, "{text}");
     assert_eq!(st("cn8"), Status::HostKeyRejected, "{text}");

@@ -132,6 +132,7 @@ impl Sshd {
             known_hosts: vec![known_hosts],
             known_hosts_write: None,
             host_keys: policy,
+            max_handshakes: 64,
         }
     }
 
