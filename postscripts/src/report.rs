@@ -306,6 +306,35 @@ pub fn retry_jobs(jobs: Vec<NodeJob>, report: &Report) -> Vec<NodeJob> {
         .collect()
 }
 
+/// The progress line: counts so far, nodes in flight, estimated time left. Unreachable counts
+/// every node that got no session (unreachable, auth-failed, host-key-rejected).
+///
+/// ```
+/// use postscripts::{report::progress_line, Progress, Status};
+/// let mut p = Progress { done: 50, total: 200, in_flight: 64, elapsed: std::time::Duration::from_secs(10), ..Default::default() };
+/// p.counts.insert(Status::Ok, 47);
+/// p.counts.insert(Status::HostKeyRejected, 3);
+/// assert_eq!(progress_line(&p), "[50/200] ok 47 failed 0 timed-out 0 unreachable 3 | in flight 64 | ETA 30s");
+/// ```
+pub fn progress_line(p: &Progress) -> String {
+    let c = |s: Status| p.counts.get(&s).copied().unwrap_or(0);
+    let bad = c(Status::Unreachable) + c(Status::AuthFailed) + c(Status::HostKeyRejected);
+    let eta = p
+        .eta()
+        .map(|d| format!("{}s", d.as_secs()))
+        .unwrap_or_else(|| "?".into());
+    format!(
+        "[{}/{}] ok {} failed {} timed-out {} unreachable {} | in flight {} | ETA {eta}",
+        p.done,
+        p.total,
+        c(Status::Ok),
+        c(Status::Failed),
+        c(Status::TimedOut),
+        bad,
+        p.in_flight
+    )
+}
+
 /// Prints output as it arrives, `node: line`, stdout lines on stdout and stderr lines on
 /// stderr (as xdsh does), one line per node failure on stderr, and — only when stderr is a
 /// terminal — a progress line with counts and ETA.
@@ -398,24 +427,7 @@ impl Observer for Console {
                 })
             {
                 st.last_draw = Some(now);
-                let c = |s: Status| p.counts.get(&s).copied().unwrap_or(0);
-                let bad =
-                    c(Status::Unreachable) + c(Status::AuthFailed) + c(Status::HostKeyRejected);
-                let eta = p
-                    .eta()
-                    .map(|d| format!("{}s", d.as_secs()))
-                    .unwrap_or_else(|| "?".into());
-                let _ = write!(
-                    err,
-                    "\r\x1b[K[{}/{}] ok {} failed {} timed-out {} unreachable {} | in flight {} | ETA {eta}",
-                    p.done,
-                    p.total,
-                    c(Status::Ok),
-                    c(Status::Failed),
-                    c(Status::TimedOut),
-                    bad,
-                    p.in_flight
-                );
+                let _ = write!(err, "\r\x1b[K{}", progress_line(p));
                 st.drawn = true;
             }
         }

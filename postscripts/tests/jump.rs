@@ -114,3 +114,51 @@ fn a_dead_service_node_fails_its_subtree_with_one_message() {
     );
     assert!(text.contains("cn[1,4,7,10,13,16,19,22,25,28,31,34,37,40,43,46,49,52,55,58,61,64,67,70,73,76,79,82,85,88] (30): service node sn9: connection refused"), "{text}");
 }
+
+#[test]
+fn a_hung_node_behind_a_service_node_is_cut_off_at_its_timeout() {
+    let sshd = Sshd::start("Match LocalAddress 127.1.0.3\n  ForceCommand exec sleep 40\n");
+    let root = NodeRoot::new();
+    let ps = tempfile::tempdir().unwrap();
+    let sn1 = sn("sn1", "127.1.0.250", sshd.port);
+    let c = |label: &str, cmd: &str| Step::Command {
+        label: label.into(),
+        command: cmd.into(),
+    };
+    let jobs = vec![
+        job("cn1", &node_addr(0), &sshd, &root)
+            .via(sn1.clone())
+            .step(c("ok", "echo fine")),
+        // remote timeout kills the step
+        job("cn2", &node_addr(1), &sshd, &root)
+            .via(sn1.clone())
+            .step(c("hang", "sleep 60")),
+        // no remote timeout (forced command): the client deadline and the watchdog end it
+        job("cn3", &node_addr(2), &sshd, &root)
+            .via(sn1.clone())
+            .step(c("hi", "echo hi")),
+    ];
+    let mut o = opts(&root, ps.path());
+    o.command_timeout = Duration::from_secs(2);
+    o.kill_grace = Duration::from_secs(1);
+    let start = Instant::now();
+    let report = run(&jobs, &sshd.transport(), &o, &Quiet).unwrap();
+    let text = report.render_text();
+    assert_eq!(report.node("cn1").unwrap().status, Status::Ok, "{text}");
+    assert_eq!(
+        report.node("cn2").unwrap().status,
+        Status::TimedOut,
+        "{text}"
+    );
+    assert_eq!(
+        report.node("cn3").unwrap().status,
+        Status::TimedOut,
+        "{text}"
+    );
+    // command 2 s + grace 1 s + watchdog backstop 2 s; 15 s is generous
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+}
