@@ -2,7 +2,7 @@
 //! `NodeRange.pm`) and the criteria of dynamic groups (`getGroupMembers` with
 //! `parse_selection_string` / `selection_string_match`).
 
-use rustc_hash::FxHashMap;
+use crate::hash::FxHashMap;
 
 use crate::defspec::NODE_ATTRS;
 use crate::eval::Evaluator;
@@ -72,7 +72,7 @@ pub(crate) fn nodes_by_criteria(
     ev: &Evaluator<'_>,
     atom: &str,
     cache: &mut RegexCache,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<u32>, Error> {
     let (left, value, op) = parse_criterion(atom);
     let (table, column) = match left.as_str() {
         "groups" | "tags" => ("nodelist".to_string(), "groups".to_string()),
@@ -108,7 +108,7 @@ pub(crate) fn nodes_by_criteria(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for node in ev.all_nodes() {
+    for (i, node) in ev.all_nodes().iter().enumerate() {
         let v = ev
             .source()
             .attribute(node, &table, &column)
@@ -128,7 +128,7 @@ pub(crate) fn nodes_by_criteria(
             }
         };
         if hit {
-            out.push(node.clone());
+            out.push(i as u32);
         }
     }
     Ok(out)
@@ -168,7 +168,7 @@ pub(crate) fn dynamic_group_members(
     ev: &Evaluator<'_>,
     wherevals: &str,
     cache: &mut RegexCache,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<u32>, Error> {
     let mut criteria: Vec<String> = wherevals.split("::").map(str::to_string).collect();
     crate::perl::drop_trailing_empty(&mut criteria);
     if wherevals.is_empty() {
@@ -192,7 +192,7 @@ pub(crate) fn dynamic_group_members(
     }
     let needed = |a: &str| a == "mgt" || a == "nodetype" || wanted.iter().any(|w| w.0 == a);
     let mut out = Vec::new();
-    for node in ev.all_nodes() {
+    for (i, node) in ev.all_nodes().iter().enumerate() {
         let mut obj: FxHashMap<&str, String> = FxHashMap::default();
         for &(name, table, column, only_if) in NODE_ATTRS {
             if name == "node" || !needed(name) {
@@ -230,7 +230,7 @@ pub(crate) fn dynamic_group_members(
             }
         }
         if ok {
-            out.push(node.clone());
+            out.push(i as u32);
         }
     }
     Ok(out)

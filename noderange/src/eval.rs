@@ -6,9 +6,8 @@
 //! recursion counter moves). Comments name the Perl statement each step reproduces.
 
 use std::cell::RefCell;
-use std::collections::hash_map::Entry;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use crate::hash::{FxHashMap, FxHashSet};
 
 use crate::attr;
 use crate::nodeset::NodeSet;
@@ -17,7 +16,114 @@ use crate::regex::PerlRegex;
 use crate::source::{GroupDef, NodeSource};
 use crate::Error;
 
-type Set = FxHashSet<String>;
+/// One element of a result: a defined node (its position in `nodelist`) or any other name
+/// (returned literally in noverify/generic mode). A name that is a node is always a `Node`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Item {
+    Node(u32),
+    Name(String),
+}
+
+/// A set of results (Perl's `%nodes` hash): defined nodes as a bit set over their ids
+/// (allocated on first use), other names in a hash set.
+#[derive(Debug, Default)]
+struct Set {
+    words: usize,
+    bits: Vec<u64>,
+    names: FxHashSet<String>,
+}
+
+impl Set {
+    fn new(words: usize) -> Set {
+        Set {
+            words,
+            ..Set::default()
+        }
+    }
+
+    fn from_items(items: Vec<Item>, words: usize) -> Set {
+        let mut s = Set::new(words);
+        s.extend(items);
+        s
+    }
+
+    fn insert_node(&mut self, id: u32) {
+        if self.bits.is_empty() {
+            self.bits = vec![0; self.words];
+        }
+        self.bits[(id / 64) as usize] |= 1u64 << (id % 64);
+    }
+
+    fn extend(&mut self, items: impl IntoIterator<Item = Item>) {
+        for it in items {
+            match it {
+                Item::Node(i) => self.insert_node(i),
+                Item::Name(n) => {
+                    self.names.insert(n);
+                }
+            }
+        }
+    }
+
+    fn union(&mut self, other: Set) {
+        if self.bits.is_empty() {
+            self.bits = other.bits;
+        } else if !other.bits.is_empty() {
+            for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+                *a |= *b;
+            }
+        }
+        if self.names.is_empty() {
+            self.names = other.names;
+        } else {
+            self.names.extend(other.names);
+        }
+    }
+
+    fn retain_in(&mut self, other: &Set) {
+        if other.bits.is_empty() {
+            self.bits.clear();
+        } else if !self.bits.is_empty() {
+            for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+                *a &= *b;
+            }
+        }
+        self.names.retain(|n| other.names.contains(n));
+    }
+
+    fn subtract(&mut self, other: &Set) {
+        if !self.bits.is_empty() && !other.bits.is_empty() {
+            for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+                *a &= !*b;
+            }
+        }
+        if !other.names.is_empty() {
+            self.names.retain(|n| !other.names.contains(n));
+        }
+    }
+
+    /// Node ids in increasing order (= byte-wise order of the names).
+    fn node_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let b = word.trailing_zeros();
+                word &= word - 1;
+                Some(w as u32 * 64 + b)
+            })
+        })
+    }
+
+    fn into_items(self) -> impl Iterator<Item = Item> {
+        let ids: Vec<u32> = self.node_ids().collect();
+        ids.into_iter()
+            .map(Item::Node)
+            .chain(self.names.into_iter().map(Item::Name))
+    }
+}
 
 /// xCAT dies when more than this many nested expansions are active.
 const XCAT_RECURSION_LIMIT: u64 = 4096;
@@ -188,11 +294,14 @@ impl Expansion {
 /// ```
 pub struct Evaluator<'s> {
     source: &'s dyn NodeSource,
-    /// `@allnodeset`: node names in `nodelist` order.
+    /// `@allnodeset`: the distinct node names, sorted byte-wise; a node's id is its
+    /// position here, so sets of ids iterate in xCAT's output order.
     names: Vec<String>,
-    /// `%allnodehash`.
+    /// `%allnodehash`: name → id.
     index: FxHashMap<String, u32>,
-    /// `%allgrphash`: group → member positions in `names`, in `nodelist` order.
+    /// Words of a bit set over all ids.
+    words: usize,
+    /// `%allgrphash`: group → member ids, in `nodelist` order.
     members: FxHashMap<String, Vec<u32>>,
     /// `@grplist`.
     nodegroups: Vec<GroupDef>,
@@ -201,7 +310,7 @@ pub struct Evaluator<'s> {
     /// The first `dynamic` row of each name.
     dynamic: FxHashMap<String, usize>,
     /// Members of dynamic groups, computed once per evaluator.
-    dynamic_cache: RefCell<FxHashMap<String, Vec<String>>>,
+    dynamic_cache: RefCell<FxHashMap<String, Vec<u32>>>,
 }
 
 impl std::fmt::Debug for Evaluator<'_> {
@@ -218,24 +327,31 @@ impl<'s> Evaluator<'s> {
     /// Reads and indexes `nodelist` and `nodegroup` from `source`.
     pub fn new<S: NodeSource>(source: &'s S) -> Self {
         let rows = source.nodelist();
-        let mut names = Vec::with_capacity(rows.len());
+        let mut names: Vec<String> = rows.iter().map(|(n, _)| n.clone()).collect();
+        names.sort_unstable();
+        names.dedup();
         let mut index = FxHashMap::default();
+        index.reserve(names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.insert(n.clone(), i as u32);
+        }
         let mut members: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-        for (node, groups) in rows {
-            let pos = names.len() as u32;
+        for (node, groups) in &rows {
+            let id = index[node.as_str()];
             if let Some(groups) = groups.as_deref() {
                 // split(/,/, $nlent->{groups}): trailing empty fields dropped.
-                for g in perl::split_commas(groups) {
-                    match members.entry(g) {
-                        Entry::Occupied(mut e) => e.get_mut().push(pos),
-                        Entry::Vacant(e) => {
-                            e.insert(vec![pos]);
+                let groups = groups.trim_end_matches(',');
+                if !groups.is_empty() {
+                    for g in groups.split(',') {
+                        match members.get_mut(g) {
+                            Some(m) => m.push(id),
+                            None => {
+                                members.insert(g.to_string(), vec![id]);
+                            }
                         }
                     }
                 }
             }
-            index.entry(node.clone()).or_insert(pos);
-            names.push(node);
         }
         let nodegroups = source.nodegroups();
         let mut defined_groups = FxHashSet::default();
@@ -248,6 +364,7 @@ impl<'s> Evaluator<'s> {
         }
         Evaluator {
             source,
+            words: names.len().div_ceil(64),
             names,
             index,
             members,
@@ -263,7 +380,7 @@ impl<'s> Evaluator<'s> {
         self.source
     }
 
-    /// All nodes of `nodelist`, in table order.
+    /// All nodes of `nodelist`, sorted byte-wise, without duplicates.
     pub fn all_nodes(&self) -> &[String] {
         &self.names
     }
@@ -274,7 +391,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The static members of `group` (nodes whose `nodelist.groups` names it), in
-    /// `nodelist` order.
+    /// `nodelist` order (a node listed twice appears twice).
     pub fn group_members(&self, group: &str) -> Vec<&str> {
         self.members
             .get(group)
@@ -303,7 +420,7 @@ impl<'s> Evaluator<'s> {
             false,
         )?;
         Ok(Expansion {
-            nodes: NodeSet::from_unsorted(set.into_iter().collect()),
+            nodes: self.to_nodeset(set),
             missing: run.missing,
         })
     }
@@ -314,7 +431,33 @@ impl<'s> Evaluator<'s> {
         self.expand(range, options)?.into_result()
     }
 
-    fn dynamic_members(&self, row: usize, run: &mut Run<'_, '_>) -> Result<Vec<String>, Error> {
+    /// Sorted names of a result set: node ids are already in byte-wise order; merge them
+    /// with the other (literal) names.
+    fn to_nodeset(&self, set: Set) -> NodeSet {
+        let mut lit: Vec<String> = set.names.iter().cloned().collect();
+        lit.sort_unstable();
+        let mut out = Vec::with_capacity(lit.len() + 64);
+        let mut lit = lit.into_iter().peekable();
+        for i in set.node_ids() {
+            let n = &self.names[i as usize];
+            while let Some(l) = lit.next_if(|l| l < n) {
+                out.push(l);
+            }
+            out.push(n.clone());
+        }
+        out.extend(lit);
+        NodeSet::from_sorted(out)
+    }
+
+    /// The item for a name: a node if it is one.
+    fn item(&self, name: &str) -> Item {
+        match self.index.get(name) {
+            Some(&i) => Item::Node(i),
+            None => Item::Name(name.to_string()),
+        }
+    }
+
+    fn dynamic_members(&self, row: usize, run: &mut Run<'_, '_>) -> Result<Vec<u32>, Error> {
         let name = &self.nodegroups[row].name;
         if let Some(m) = self.dynamic_cache.borrow().get(name) {
             return Ok(m.clone());
@@ -400,8 +543,8 @@ impl Run<'_, '_> {
         if !keepmissing {
             self.missing.clear();
         }
-        let mut nodes = Set::default();
-        let mut delnodes = Set::default();
+        let mut nodes = Set::new(self.ev.words);
+        let mut delnodes = Set::new(self.ev.words);
 
         // The first balanced parenthesised group is combined immediately.
         if range.contains('(') {
@@ -423,13 +566,9 @@ impl Run<'_, '_> {
             nodes = self.noderange(&start, verify, exsitenode, generic, true)?;
             let inner = self.noderange(&middle, verify, exsitenode, generic, true)?;
             match op {
-                Op::Intersect => nodes.retain(|n| inner.contains(n)),
-                Op::Exclude => {
-                    for n in &inner {
-                        nodes.remove(n);
-                    }
-                }
-                Op::Union => nodes.extend(inner),
+                Op::Intersect => nodes.retain_in(&inner),
+                Op::Exclude => nodes.subtract(&inner),
+                Op::Union => nodes.union(inner),
             }
             range = end;
         }
@@ -471,10 +610,7 @@ impl Run<'_, '_> {
                 _ => Op::Union,
             };
             match op {
-                Op::Intersect => {
-                    let newset: Set = out.into_iter().collect();
-                    nodes.retain(|n| newset.contains(n));
-                }
+                Op::Intersect => nodes.retain_in(&Set::from_items(out, self.ev.words)),
                 Op::Exclude => delnodes.extend(out),
                 Op::Union => nodes.extend(out),
             }
@@ -488,13 +624,11 @@ impl Run<'_, '_> {
                 // if ($::XCATSITEVALS{excludenodes}): Perl truth.
                 if !ex.is_empty() && ex != "0" {
                     let bad = self.noderange(&ex, true, false, generic, keepmissing)?;
-                    delnodes.extend(bad);
+                    delnodes.union(bad);
                 }
             }
         }
-        if !delnodes.is_empty() {
-            nodes.retain(|n| !delnodes.contains(n));
-        }
+        nodes.subtract(&delnodes);
         if self.level > 0 {
             self.level -= 1;
         }
@@ -526,17 +660,17 @@ impl Run<'_, '_> {
             newrange = newrange.strip_suffix('\n').unwrap_or(newrange);
             self.level += 1;
             let filenodes = self.noderange(newrange, verify, exsitenode, generic, keepmissing)?;
-            nodes.extend(filenodes);
+            nodes.union(filenodes);
         }
         Ok(())
     }
 
     /// Records an element that cannot be resolved (or returns it literally in noverify mode).
-    fn invalid(&mut self, atom: &str, verify: bool, out: &mut Vec<String>) {
+    fn invalid(&mut self, atom: &str, verify: bool, out: &mut Vec<Item>) {
         if verify {
             self.missing.push(atom.to_string());
         } else {
-            out.push(atom.to_string());
+            out.push(self.ev.item(atom));
         }
     }
 
@@ -558,7 +692,7 @@ impl Run<'_, '_> {
         atom: &str,
         verify: bool,
         generic: bool,
-        out: &mut Vec<String>,
+        out: &mut Vec<Item>,
     ) -> Result<(), Error> {
         if self.level > XCAT_RECURSION_LIMIT {
             return Err(Error::RecursionLimit {
@@ -567,9 +701,11 @@ impl Run<'_, '_> {
         }
         // Plain node names are by far the most common atoms: answer them without
         // touching the stack machinery.
-        if !generic && self.ev.index.contains_key(atom) {
-            out.push(atom.to_string());
-            return Ok(());
+        if !generic {
+            if let Some(&i) = self.ev.index.get(atom) {
+                out.push(Item::Node(i));
+                return Ok(());
+            }
         }
         self.enter(atom)?;
         let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
@@ -584,32 +720,29 @@ impl Run<'_, '_> {
         atom: &str,
         verify: bool,
         generic: bool,
-        out: &mut Vec<String>,
+        out: &mut Vec<Item>,
     ) -> Result<(), Error> {
         // if ($atom =~ /^\(.*\)$/) { $atom =~ s/^\((.*)\)$/$1/; ... }
         if let Some(inner) = paren_wrapped(atom) {
             self.level += 1;
             let set = self.noderange(&inner, verify, true, generic, true)?;
-            out.extend(set);
+            out.extend(set.into_items());
             return Ok(());
         }
         if atom.contains('@') {
             self.level += 1;
             let set = self.noderange(atom, verify, true, generic, true)?;
-            out.extend(set);
+            out.extend(set.into_items());
             return Ok(());
         }
 
         // Groups: dynamic first, else static; a defined but empty group is empty.
-        let mut members: Vec<String> = Vec::new();
+        let mut members: Vec<u32> = Vec::new();
         if !generic {
             if let Some(&row) = self.ev.dynamic.get(atom) {
                 members = self.ev.dynamic_members(row, self)?;
             } else if let Some(m) = self.ev.members.get(atom) {
-                members = m
-                    .iter()
-                    .map(|&i| self.ev.names[i as usize].clone())
-                    .collect();
+                members = m.clone();
             }
             if members.is_empty() && self.ev.defined_groups.contains(atom) {
                 return Ok(());
@@ -619,7 +752,7 @@ impl Run<'_, '_> {
         // node selection based on db attribute values (nodetype.os==rhels5.3)
         if atom.contains(['=', '~']) {
             let sel = attr::nodes_by_criteria(self.ev, atom, &mut self.regexes)?;
-            out.extend(sel);
+            out.extend(sel.into_iter().map(Item::Node));
             return Ok(());
         }
 
@@ -630,20 +763,20 @@ impl Run<'_, '_> {
         }
 
         if !members.is_empty() {
-            out.extend(members);
+            out.extend(members.into_iter().map(Item::Node));
             return Ok(());
         }
 
         if let Some(re) = atom.strip_prefix('/') {
             if !verify || generic {
-                out.push(atom.to_string());
+                out.push(self.ev.item(atom));
                 return Ok(());
             }
             let pattern = format!("^{re}$");
             let regex = attr::compile(&mut self.regexes, &pattern, re)?;
-            for n in &self.ev.names {
+            for (i, n) in self.ev.names.iter().enumerate() {
                 if regex.is_match(n)? {
-                    out.push(n.clone());
+                    out.push(Item::Node(i as u32));
                 }
             }
             return Ok(());
@@ -675,7 +808,7 @@ impl Run<'_, '_> {
         ending: &str,
         verify: bool,
         generic: bool,
-        out: &mut Vec<String>,
+        out: &mut Vec<Item>,
     ) -> Result<(), Error> {
         let subelems = perl::split_keep_chars(inner, |c| matches!(c, ',' | '-' | ':'));
         let morebrackets = has_bracket_pair(ending);
@@ -711,7 +844,10 @@ impl Run<'_, '_> {
                 let mut prefixes = Vec::new();
                 self.expandatom(&piece, false, true, &mut prefixes)?;
                 for p in prefixes {
-                    let name = format!("{p}{ending}");
+                    let name = match p {
+                        Item::Node(i) => format!("{}{ending}", self.ev.names[i as usize]),
+                        Item::Name(n) => format!("{n}{ending}"),
+                    };
                     self.expandatom(&name, verify, generic, out)?;
                 }
             }
@@ -725,7 +861,7 @@ impl Run<'_, '_> {
         atom: &str,
         verify: bool,
         generic: bool,
-        out: &mut Vec<String>,
+        out: &mut Vec<Item>,
     ) -> Result<(), Error> {
         let (front, increment) = atom.split_once('+').unwrap_or((atom, ""));
         let (mut pref, startnum, mut suf) = match split_increment_front(front) {
@@ -753,15 +889,14 @@ impl Run<'_, '_> {
         }
         let count = perl::range_len(&startnum, &endnum)?;
         self.charge(atom, count)?;
-        let mut names = Vec::new();
+        let mut buf = String::new();
         perl::for_each_in_range(&startnum, &endnum, |v| {
-            names.push(format!("{pref}{v}{suf}"));
-            Ok(())
-        })?;
-        for n in names {
-            self.expandatom(&n, verify, generic, out)?;
-        }
-        Ok(())
+            buf.clear();
+            buf.push_str(&pref);
+            buf.push_str(v);
+            buf.push_str(&suf);
+            self.expandatom(&buf, verify, generic, out)
+        })
     }
 
     /// `left-right` or `left:right`: one numeric field varies.
@@ -770,7 +905,7 @@ impl Run<'_, '_> {
         atom: &str,
         verify: bool,
         generic: bool,
-        out: &mut Vec<String>,
+        out: &mut Vec<Item>,
     ) -> Result<(), Error> {
         let (left, right): (String, String);
         if atom.contains(':') {
@@ -822,15 +957,14 @@ impl Run<'_, '_> {
                     }
                     let count = perl::range_len(la[idx], ra[idx])?;
                     self.charge(atom, count)?;
-                    let mut names = Vec::new();
-                    perl::for_each_in_range(la[idx], ra[idx], |v| {
-                        names.push(format!("{prefix}{v}{luffix}"));
-                        Ok(())
-                    })?;
-                    for n in names {
-                        self.expandatom(&n, verify, generic, out)?;
-                    }
-                    return Ok(());
+                    let mut buf = String::new();
+                    return perl::for_each_in_range(la[idx], ra[idx], |v| {
+                        buf.clear();
+                        buf.push_str(&prefix);
+                        buf.push_str(v);
+                        buf.push_str(&luffix);
+                        self.expandatom(&buf, verify, generic, out)
+                    });
                 }
             } else if la[idx] != ra[idx] {
                 self.invalid(atom, verify, out);

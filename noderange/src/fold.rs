@@ -17,7 +17,7 @@
 
 use std::cmp::Ordering;
 
-use rustc_hash::FxHashMap;
+use crate::hash::FxHashMap;
 
 /// Folds node names into a compact noderange.
 ///
@@ -33,7 +33,7 @@ use rustc_hash::FxHashMap;
 /// assert_eq!(fold(Vec::<&str>::new()), "");
 /// ```
 pub fn fold<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let mut seen: crate::hash::FxHashSet<&str> = crate::hash::FxHashSet::default();
     // skeleton -> list of token tuples
     let mut groups: FxHashMap<String, Vec<Vec<&str>>> = FxHashMap::default();
     let mut literal: Vec<(String, &str)> = Vec::new();

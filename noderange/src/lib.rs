@@ -79,6 +79,7 @@ mod defspec;
 mod error;
 mod eval;
 mod fold;
+mod hash;
 mod nodeset;
 mod perl;
 mod regex;

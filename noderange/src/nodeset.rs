@@ -31,6 +31,12 @@ impl NodeSet {
         NodeSet { names }
     }
 
+    /// Wraps names already sorted byte-wise without duplicates.
+    pub(crate) fn from_sorted(names: Vec<String>) -> Self {
+        debug_assert!(names.windows(2).all(|w| w[0] < w[1]));
+        NodeSet { names }
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.names.len()

@@ -73,6 +73,29 @@ fn translate(p: &str) -> String {
                 continue;
             }
             ']' if in_class && !class_start => in_class = false,
+            // Inside a Perl class `[` is literal (unless it opens `[:name:]`) and `&&`, `~~`
+            // are not set operations.
+            '[' if in_class => {
+                if chars.peek() == Some(&':') {
+                    out.push('[');
+                    for d in chars.by_ref() {
+                        out.push(d);
+                        if d == ']' {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push_str(r"\[");
+                }
+                class_start = false;
+                continue;
+            }
+            '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(c);
+                class_start = false;
+                continue;
+            }
             '$' if !in_class => {
                 out.push_str(r"(?=\n?\z)");
                 continue;
@@ -101,5 +124,10 @@ mod tests {
         let r = PerlRegex::new(r"^(a)\1$", "").unwrap();
         assert!(r.is_match("aa").unwrap());
         assert!(PerlRegex::new("^[$", "[").is_err());
+        let r = PerlRegex::new("^[/node[0-9]$", "").unwrap();
+        assert!(r.is_match("[").unwrap());
+        assert!(r.is_match("7").unwrap());
+        let r = PerlRegex::new("^[[:alpha:]&&]+$", "").unwrap();
+        assert!(r.is_match("ab&").unwrap());
     }
 }

@@ -85,7 +85,9 @@ def main():
         a["missing"] = ["" if m is None else m for m in a["missing"]]
         a["nodes"] = ["" if m is None else m for m in a["nodes"]]
         ea, eb = a["error"], b["error"]
-        if ea == "TIMEOUT" or (eb and ("levels deep" in eb or "would generate" in eb or "longer than" in eb)):
+        if ea == "TIMEOUT":
+            continue  # xCAT runs away; nothing to compare
+        if (eb and ("levels deep" in eb or "would generate" in eb or "longer than" in eb)):
             # xCAT runs away (endless recursion, huge ranges): this crate stops at its limits.
             if ea == "TIMEOUT" and eb and ("levels deep" in eb or "would generate" in eb or "longer than" in eb):
                 continue

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the noderange benchmark workloads through this crate and through ClusterShell's
+# NodeSet on this machine and prints the ratio. Times are CPU time of the working thread,
+# best of RUNS runs, so a busy machine inflates neither side.
+#
+#   bash noderange/bench/vs-clustershell.sh [RUNS]
+#
+# Needs ClusterShell (Debian package `clustershell`, or `pip install ClusterShell`).
+set -euo pipefail
+RUNS="${1:-5}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+py=/usr/bin/python3
+if ! "$py" -c 'import ClusterShell' 2>/dev/null; then
+    py=python3
+    "$py" -c 'import ClusterShell' 2>/dev/null || {
+        echo "ClusterShell is not installed: apt-get install clustershell (or pip install ClusterShell)" >&2
+        exit 1
+    }
+fi
+cd "$root"
+cargo build --release -q -p noderange --example nrtime
+target="${CARGO_TARGET_DIR:-$root/target}"
+ours="$(mktemp)"; theirs="$(mktemp)"
+trap 'rm -f "$ours" "$theirs"' EXIT
+"$target/release/examples/nrtime" "$RUNS" > "$ours"
+"$py" "$here/clustershell_bench.py" "$RUNS" > "$theirs"
+csver="$("$py" -c 'import ClusterShell; print(ClusterShell.__version__)')"
+printf '%-30s %12s %16s %8s\n' "workload (100k names)" "noderange ms" "ClusterShell ms" "ratio"
+while IFS=$'\t' read -r name cs; do
+    us="$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$ours")"
+    [ -n "$us" ] || continue
+    ratio="$(awk -v a="$cs" -v b="$us" 'BEGIN { printf "%.0fx", a / (b > 0 ? b : 0.001) }')"
+    printf '%-30s %12s %16s %8s\n' "$name" "$us" "$cs" "$ratio"
+done < "$theirs"
+echo "(ClusterShell $csver, $(nproc) cores; CPU ms, best of $RUNS; also from noderange only:)"
+grep -v -F -f <(cut -f1 "$theirs") "$ours" | awk -F'\t' '{ printf "  %-28s %10s ms\n", $1, $2 }'
