@@ -397,6 +397,7 @@ pub fn run(
         total: jobs.len(),
         ..Default::default()
     };
+    let mut started = 0usize;
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
@@ -411,11 +412,15 @@ pub fn run(
                         break;
                     }
                 });
-            if spawned.is_err() {
-                break; // fewer workers than asked: the others still drain the queue
+            match spawned {
+                Ok(_) => started += 1,
+                Err(_) => break, // fewer workers than asked: the others still drain the queue
             }
         }
         drop(tx);
+        if started == 0 && !jobs.is_empty() {
+            return Err(SetupError::Invalid("cannot start any worker thread".into()));
+        }
         for (mut r, out, terr) in rx {
             progress.done += 1;
             *progress.counts.entry(r.status).or_default() += 1;
@@ -448,7 +453,8 @@ pub fn run(
             obs.node_done(&r, &progress);
             results.push(r);
         }
-    });
+        Ok(())
+    })?;
     Ok(Report::new(
         results,
         outputs,

@@ -144,6 +144,15 @@ impl SshTransport {
                             reason: "not a private key file (no PRIVATE KEY block)".into(),
                         });
                     }
+                    if is_encrypted(&private) {
+                        if explicit {
+                            return Err(SetupError::Identity {
+                                path: path.clone(),
+                                reason: "the key is protected by a passphrase; load it into ssh-agent (ssh-add) and leave --identity out".into(),
+                            });
+                        }
+                        continue; // a default key with a passphrase: the agent may hold it
+                    }
                     let mut pubpath = path.clone().into_os_string();
                     pubpath.push(".pub");
                     let public = std::fs::read_to_string(&pubpath).ok();
@@ -381,6 +390,35 @@ impl SshTransport {
         })
         .clone()
     }
+}
+
+/// True when a private key file needs a passphrase (PEM `ENCRYPTED`, or an OpenSSH-format key
+/// whose cipher is not `none`).
+fn is_encrypted(pem: &str) -> bool {
+    if pem.contains("ENCRYPTED") {
+        return true;
+    }
+    let Some(body) = pem
+        .split("-----BEGIN OPENSSH PRIVATE KEY-----")
+        .nth(1)
+        .and_then(|r| r.split("-----END").next())
+    else {
+        return false;
+    };
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return false;
+    };
+    let Some(rest) = bytes.strip_prefix(b"openssh-key-v1\0") else {
+        return false;
+    };
+    let Some(len) = rest
+        .get(..4)
+        .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize)
+    else {
+        return false;
+    };
+    rest.get(4..4 + len).is_some_and(|cipher| cipher != b"none")
 }
 
 /// Connects with a deadline, trying each address the name resolves to.

@@ -265,3 +265,33 @@ fn two_hundred_nodes_fold_into_one_block_and_retry_runs_only_failures() {
     let r2 = run(&again, &sshd.transport(), &o, &Quiet).unwrap();
     assert_eq!(r2.nodes.len(), 1);
 }
+
+#[test]
+fn a_key_with_a_passphrase_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("enc");
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "secret", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let opts = SshOptions {
+        identities: vec![key.clone()],
+        use_agent: false,
+        ..SshOptions::default()
+    };
+    let e = SshTransport::new(opts).err().expect("must be refused");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot use identity {}: the key is protected by a passphrase; load it into ssh-agent (ssh-add) and leave --identity out",
+            key.display()
+        )
+    );
+    let opts = SshOptions {
+        identities: vec![dir.path().join("missing")],
+        ..SshOptions::default()
+    };
+    assert!(SshTransport::new(opts).is_err());
+}
