@@ -19,7 +19,7 @@ pub(crate) fn compile<'c>(
 ) -> Result<&'c PerlRegex, Error> {
     cache
         .entry(pattern.to_string())
-        .or_insert_with(|| PerlRegex::new(pattern, shown))
+        .or_insert_with(|| PerlRegex::named(pattern, shown))
         .as_ref()
         .map_err(Clone::clone)
 }

@@ -89,6 +89,7 @@ pub use error::Error;
 pub use eval::{Evaluator, Expansion, Limits, Options};
 pub use fold::fold;
 pub use nodeset::{natural_cmp, NodeSet};
+pub use regex::PerlRegex;
 pub use source::{EmptySource, GroupDef, MemorySource, NodeSource};
 
 /// Expands a noderange purely syntactically (xCAT's `genericrange`): no database, names

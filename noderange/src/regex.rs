@@ -7,16 +7,29 @@
 
 use crate::Error;
 
-/// A compiled Perl-style pattern.
+/// A compiled Perl-style pattern, as noderange elements (`/re`, `=~`) use them; also for
+/// callers that evaluate xCAT's `attr=~value` filters the same way (`nodels`).
+///
+/// ```
+/// use noderange::PerlRegex;
+/// let r = PerlRegex::new("^node1.*$").unwrap();
+/// assert!(r.is_match("node10").unwrap());
+/// assert!(PerlRegex::new("[").is_err());
+/// ```
 #[derive(Debug, Clone)]
-pub(crate) struct PerlRegex {
+pub struct PerlRegex {
     re: fancy_regex::Regex,
     shown: String,
 }
 
 impl PerlRegex {
+    /// Compiles `pattern` (errors name it as written).
+    pub fn new(pattern: &str) -> Result<Self, Error> {
+        Self::named(pattern, pattern)
+    }
+
     /// Compiles `pattern`; `shown` is how errors name it.
-    pub(crate) fn new(pattern: &str, shown: &str) -> Result<Self, Error> {
+    pub(crate) fn named(pattern: &str, shown: &str) -> Result<Self, Error> {
         let translated = translate(pattern);
         let re = fancy_regex::RegexBuilder::new(&translated)
             .backtrack_limit(10_000_000)
@@ -32,7 +45,7 @@ impl PerlRegex {
     }
 
     /// Does the pattern match somewhere in `text`?
-    pub(crate) fn is_match(&self, text: &str) -> Result<bool, Error> {
+    pub fn is_match(&self, text: &str) -> Result<bool, Error> {
         self.re.is_match(text).map_err(|e| Error::Regex {
             pattern: self.shown.clone(),
             message: e.to_string(),
@@ -55,6 +68,9 @@ fn translate(p: &str) -> String {
                 };
                 if !in_class && n == 'Z' {
                     out.push_str(r"(?=\n?\z)");
+                } else if n.is_ascii_alphabetic() && !"dDwWsSbBAzntrfvxpPe".contains(n) {
+                    // Perl reads an unknown letter escape as the letter itself.
+                    out.push(n);
                 } else {
                     out.push('\\');
                     out.push(n);
@@ -114,20 +130,22 @@ mod tests {
 
     #[test]
     fn perl_dollar_and_classes() {
-        let r = PerlRegex::new("^node1.*$", "node1.*").unwrap();
+        let r = PerlRegex::named("^node1.*$", "node1.*").unwrap();
         assert!(r.is_match("node10").unwrap());
         assert!(r.is_match("node1\n").unwrap());
         assert!(!r.is_match("xnode1").unwrap());
-        let r = PerlRegex::new("^n[]$]$", "").unwrap();
+        let r = PerlRegex::named("^n[]$]$", "").unwrap();
         assert!(r.is_match("n$").unwrap());
         assert!(r.is_match("n]").unwrap());
-        let r = PerlRegex::new(r"^(a)\1$", "").unwrap();
+        let r = PerlRegex::named(r"^(a)\1$", "").unwrap();
         assert!(r.is_match("aa").unwrap());
-        assert!(PerlRegex::new("^[$", "[").is_err());
-        let r = PerlRegex::new("^[/node[0-9]$", "").unwrap();
+        assert!(PerlRegex::named("^[$", "[").is_err());
+        let r = PerlRegex::named(r"^f.*\mgmt$", "").unwrap();
+        assert!(r.is_match("f1mgmt").unwrap());
+        let r = PerlRegex::named("^[/node[0-9]$", "").unwrap();
         assert!(r.is_match("[").unwrap());
         assert!(r.is_match("7").unwrap());
-        let r = PerlRegex::new("^[[:alpha:]&&]+$", "").unwrap();
+        let r = PerlRegex::named("^[[:alpha:]&&]+$", "").unwrap();
         assert!(r.is_match("ab&").unwrap());
     }
 }

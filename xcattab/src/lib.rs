@@ -17,6 +17,7 @@ pub mod cli;
 pub mod csv;
 pub mod database;
 pub mod filter;
+pub mod nodesource;
 pub mod regexval;
 pub mod resolve;
 pub mod schema;
