@@ -28,6 +28,7 @@ fn stream_then_report(s: &[u8]) -> String {
 
 #[test]
 fn help_snapshot() {
+    let _serial = serial();
     let o = psrun().arg("--help").output().unwrap();
     assert!(o.status.success());
     insta::assert_snapshot!("psrun_help", String::from_utf8(o.stdout).unwrap());
@@ -35,6 +36,7 @@ fn help_snapshot() {
 
 #[test]
 fn man_page_and_completions_are_generated() {
+    let _serial = serial();
     let o = psrun().args(["--generate", "man"]).output().unwrap();
     assert!(o.status.success());
     let man = String::from_utf8(o.stdout).unwrap();
@@ -52,6 +54,7 @@ fn man_page_and_completions_are_generated() {
 
 #[test]
 fn run_report_json_and_retry() {
+    let _serial = serial();
     let sshd = Sshd::start("Match LocalAddress 127.1.0.4\n  ForceCommand echo boom; exit 5\n");
     let root = NodeRoot::new();
     let kh = sshd.known_hosts_wildcard();
@@ -121,6 +124,7 @@ fn run_report_json_and_retry() {
 
 #[test]
 fn bad_input_exits_2_with_a_clear_message() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
     std::fs::write(&hosts, "cn1 a b c d\n").unwrap();

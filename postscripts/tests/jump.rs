@@ -17,6 +17,7 @@ fn sn(name: &str, addr: &str, port: u16) -> JumpHost {
 
 #[test]
 fn nodes_behind_a_service_node_run_through_it() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();
@@ -62,6 +63,7 @@ fn nodes_behind_a_service_node_run_through_it() {
 
 #[test]
 fn a_dead_service_node_fails_its_subtree_with_one_message() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();
@@ -117,6 +119,7 @@ fn a_dead_service_node_fails_its_subtree_with_one_message() {
 
 #[test]
 fn a_hung_node_behind_a_service_node_is_cut_off_at_its_timeout() {
+    let _serial = serial();
     let sshd = Sshd::start("Match LocalAddress 127.1.0.3\n  ForceCommand exec sleep 40\n");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();

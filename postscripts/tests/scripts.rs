@@ -8,6 +8,7 @@ use postscripts::*;
 
 #[test]
 fn shipped_syslog_and_setupntp_configure_the_node() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();
@@ -115,6 +116,7 @@ fn shipped_syslog_and_setupntp_configure_the_node() {
 
 #[test]
 fn syslog_without_rsyslog_fails_with_a_message() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();
@@ -136,6 +138,7 @@ fn syslog_without_rsyslog_fails_with_a_message() {
 
 #[test]
 fn aix_steps_niminit_xcatinfo_and_route() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();
@@ -186,6 +189,7 @@ fn aix_steps_niminit_xcatinfo_and_route() {
 
 #[test]
 fn existing_default_route_counts_as_success() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = tempfile::tempdir().unwrap();
@@ -205,6 +209,7 @@ fn existing_default_route_counts_as_success() {
 
 #[test]
 fn service_node_addresses_over_ssh() {
+    let _serial = serial();
     let canned = tempfile::tempdir().unwrap();
     let f = canned.path().join("ipaddr.txt");
     std::fs::write(

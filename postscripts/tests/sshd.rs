@@ -17,6 +17,7 @@ fn ps_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 #[test]
 fn steps_run_in_order_and_write_under_the_node_root() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = ps_dir(&[(
@@ -97,6 +98,7 @@ fn steps_run_in_order_and_write_under_the_node_root() {
 /// bound the timeouts promise (generous slack, no tight timing).
 #[test]
 fn every_fault_gets_its_status_and_the_run_is_bounded() {
+    let _serial = serial();
     let sshd = Sshd::start(
         "Match LocalAddress 127.1.0.5\n  ForceCommand exec sleep 40\n\
          Match LocalAddress 127.1.0.7\n  AuthorizedKeysFile /dev/null\n",
@@ -192,6 +194,7 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
 
 #[test]
 fn accept_new_records_the_key_then_strict_accepts_it() {
+    let _serial = serial();
     let sshd = Sshd::start("");
     let root = NodeRoot::new();
     let ps = ps_dir(&[]);
@@ -229,6 +232,7 @@ fn accept_new_records_the_key_then_strict_accepts_it() {
 
 #[test]
 fn two_hundred_nodes_fold_into_one_block_and_retry_runs_only_failures() {
+    let _serial = serial();
     let sshd = Sshd::start("Match LocalAddress 127.1.0.77\n  ForceCommand echo broken; exit 9\n");
     let root = NodeRoot::new();
     let ps = ps_dir(&[]);
@@ -268,6 +272,7 @@ fn two_hundred_nodes_fold_into_one_block_and_retry_runs_only_failures() {
 
 #[test]
 fn a_key_with_a_passphrase_is_refused_up_front() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("enc");
     let st = std::process::Command::new("ssh-keygen")

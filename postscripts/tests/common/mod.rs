@@ -281,3 +281,10 @@ pub fn opts(root: &NodeRoot, postscripts_dir: &Path) -> RunOptions {
         node_root: root.pattern(),
     }
 }
+
+/// Tests of one binary that start sshds run one at a time: their time bounds must not depend
+/// on how many other tests hammer the same two cores at that moment.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
