@@ -173,6 +173,13 @@ impl<'r, 'db> AddressBook<'r, 'db> {
                 source: Source::Literal,
             });
         }
+        // The hosts table answers most names directly (no cache needed: it is indexed).
+        if let Some(ip) = self.hosts_ip(name) {
+            return Some(Address {
+                ip,
+                source: Source::HostsIp,
+            });
+        }
         if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(name).cloned()) {
             return hit;
         }
@@ -183,16 +190,16 @@ impl<'r, 'db> AddressBook<'r, 'db> {
         found
     }
 
+    fn hosts_ip(&self, name: &str) -> Option<IpAddr> {
+        self.tables.database().table("hosts")?;
+        match self.tables.attr(name, "hosts", "ip") {
+            Ok(Some(v)) => v.trim().parse::<IpAddr>().ok(),
+            _ => None,
+        }
+    }
+
     fn lookup_uncached(&self, name: &str) -> Option<Address> {
         if self.tables.database().table("hosts").is_some() {
-            if let Ok(Some(v)) = self.tables.attr(name, "hosts", "ip") {
-                if let Ok(ip) = v.trim().parse::<IpAddr>() {
-                    return Some(Address {
-                        ip,
-                        source: Source::HostsIp,
-                    });
-                }
-            }
             if let Some((ip, owner)) = self.other_index().get(name) {
                 return Some(Address {
                     ip: *ip,

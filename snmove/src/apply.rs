@@ -42,10 +42,17 @@ pub fn commit(
     journal_dir: &Path,
     command: Vec<String>,
 ) -> Result<PathBuf, ApplyError> {
+    let t0 = std::time::Instant::now();
     let mut journal = Journal::of(db, &plan.batch, &store.spec().to_string(), command);
     journal.summary = summary_lines(plan);
+    crate::timing("journal (build)", t0);
+    let t0 = std::time::Instant::now();
     let path = journal.write(journal_dir)?;
-    match store.commit(&plan.batch) {
+    crate::timing("journal (write, fsync)", t0);
+    let t0 = std::time::Instant::now();
+    let done = store.commit(&plan.batch);
+    crate::timing("store commit", t0);
+    match done {
         Ok(_) => Ok(path),
         Err(e) => {
             let _ = std::fs::remove_file(&path);
@@ -89,11 +96,14 @@ fn explain(store: &dyn Store, batch: &Batch, e: StoreError) -> ApplyError {
         return ApplyError::Store(e);
     };
     let mut rows = Vec::new();
+    let mut indexes: std::collections::HashMap<&str, crate::index::KeyIndex<'_>> =
+        Default::default();
     for x in &batch.expects {
-        let cur = now
-            .table(&x.table)
-            .and_then(|t| t.find(&[x.key[0].as_str()]).map(|i| t.rows()[i].clone()));
-        if cur != x.row {
+        let ix = indexes
+            .entry(x.table.as_str())
+            .or_insert_with(|| crate::index::KeyIndex::new(now.table(&x.table)));
+        let cur = x.key.first().and_then(|k| ix.row(k));
+        if cur != x.row.as_ref() {
             rows.push(format!("table {}, row '{}'", x.table, x.key.join("', '")));
         }
     }
@@ -211,11 +221,8 @@ pub fn undo(store: &dyn Store, journal: &Journal) -> Result<usize, ApplyError> {
         return Err(ApplyError::Changed { rows: vec![why] });
     }
     let undone = journal.tables.iter().all(|(name, t)| {
-        let table = db.table(name);
-        t.rows.iter().all(|r| {
-            table.and_then(|tb| tb.find(&[r.key.as_str()]).map(|i| &tb.rows()[i]))
-                == r.before.as_ref()
-        })
+        let ix = crate::index::KeyIndex::new(db.table(name));
+        t.rows.iter().all(|r| ix.row(&r.key) == r.before.as_ref())
     });
     if undone && journal.rows() > 0 {
         return Err(ApplyError::AlreadyUndone);

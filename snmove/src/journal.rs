@@ -23,15 +23,70 @@ pub struct TableImages {
     pub rows: Vec<RowImages>,
 }
 
-/// One row before and after the move.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One row before the move, and what the move did to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowImages {
     /// The row's key (the node).
     pub key: String,
     /// The whole row before (`None`: there was no row).
     pub before: Option<Row>,
-    /// The whole row after.
-    pub after: Option<Row>,
+    /// The columns the move set, as (column position, value), applied to `before` — or to a
+    /// new row holding only the key — to give the row after the move.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<(usize, Value)>,
+    /// The whole row after the move, when the move replaced the row (a disabled row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<Row>,
+    /// The move deleted the row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl RowImages {
+    /// The row as the move left it (`None`: no row). `keys` are the key columns' positions.
+    pub fn after(&self, width: usize, keys: &[usize]) -> Option<Row> {
+        if self.deleted {
+            return None;
+        }
+        if let Some(r) = &self.replaced {
+            return Some(r.clone());
+        }
+        if self.set.is_empty() {
+            return self.before.clone();
+        }
+        let mut row = match &self.before {
+            Some(r) => r.clone(),
+            None => {
+                let mut r: Row = vec![None; width];
+                for &k in keys {
+                    if let Some(slot) = r.get_mut(k) {
+                        *slot = Some(self.key.clone());
+                    }
+                }
+                r
+            }
+        };
+        for (i, v) in &self.set {
+            if let Some(slot) = row.get_mut(*i) {
+                slot.clone_from(v);
+            }
+        }
+        Some(row)
+    }
+}
+
+impl TableImages {
+    /// Positions of the key columns (the schema's keys, else the first column).
+    pub fn key_positions(&self, table: &str) -> Vec<usize> {
+        match xcattab::schema::table(table) {
+            Some(s) => s
+                .keys
+                .iter()
+                .filter_map(|k| self.columns.iter().position(|c| c == k))
+                .collect(),
+            None => vec![0],
+        }
+    }
 }
 
 /// A journal.
@@ -82,30 +137,6 @@ pub enum JournalError {
     },
 }
 
-fn after_row(
-    table: &xcattab::Table,
-    before: Option<&Row>,
-    key: &str,
-    values: &[(String, Value)],
-) -> Row {
-    let mut row = match before {
-        Some(r) => r.clone(),
-        None => {
-            let mut r: Row = vec![None; table.columns().len()];
-            for k in table.key_indices() {
-                r[k] = Some(key.to_string());
-            }
-            r
-        }
-    };
-    for (c, v) in values {
-        if let Some(i) = table.column_index(c) {
-            row[i].clone_from(v);
-        }
-    }
-    row
-}
-
 impl Journal {
     /// The journal of `batch` (node-keyed `Set` and `Put` writes) applied to `db`.
     ///
@@ -123,9 +154,10 @@ impl Journal {
     /// ```
     pub fn of(db: &Database, batch: &Batch, store: &str, command: Vec<String>) -> Self {
         let mut tables: BTreeMap<String, TableImages> = BTreeMap::new();
-        // Rows written twice keep their first before-image and their last after-image.
-        let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        // A row written twice keeps its first before-image; the writes accumulate.
+        let mut index: std::collections::HashMap<(String, String), usize> = Default::default();
         let mut absent: BTreeMap<String, xcattab::Table> = BTreeMap::new();
+        let mut keys: BTreeMap<&str, crate::index::KeyIndex<'_>> = BTreeMap::new();
         for op in &batch.ops {
             let (tname, key) = match op {
                 Op::Set { table, key, .. }
@@ -144,32 +176,56 @@ impl Journal {
                 columns: table.columns().to_vec(),
                 rows: Vec::new(),
             });
+            let ix = keys
+                .entry(tname.as_str())
+                .or_insert_with(|| crate::index::KeyIndex::new(db.table(tname)));
             let slot = *index.entry((tname.clone(), k.clone())).or_insert_with(|| {
-                let before = table.find(&[k.as_str()]).map(|i| table.rows()[i].clone());
                 entry.rows.push(RowImages {
                     key: k.clone(),
-                    after: before.clone(),
-                    before,
+                    before: ix.row(k).cloned(),
+                    ..RowImages::default()
                 });
                 entry.rows.len() - 1
             });
             let img = &mut entry.rows[slot];
-            img.after = match op {
+            match op {
                 Op::Set { values, .. } => {
-                    if img.after.is_none()
+                    let exists = !img.deleted
+                        && (img.before.is_some() || img.replaced.is_some() || !img.set.is_empty());
+                    // An upsert of only blank values into a missing row inserts nothing.
+                    if !exists
                         && values
                             .iter()
                             .all(|(_, v)| v.as_deref().unwrap_or("").is_empty())
                     {
-                        None
-                    } else {
-                        Some(after_row(table, img.after.as_ref(), k, values))
+                        continue;
+                    }
+                    img.deleted = false;
+                    for (c, v) in values {
+                        let Some(i) = table.column_index(c) else {
+                            continue;
+                        };
+                        match &mut img.replaced {
+                            Some(row) => row[i].clone_from(v),
+                            None => match img.set.iter_mut().find(|(j, _)| *j == i) {
+                                Some(slot) => slot.1.clone_from(v),
+                                None => img.set.push((i, v.clone())),
+                            },
+                        }
                     }
                 }
-                Op::Put { row, .. } => Some(row.clone()),
-                Op::Delete { .. } => None,
+                Op::Put { row, .. } => {
+                    img.replaced = Some(row.clone());
+                    img.set.clear();
+                    img.deleted = false;
+                }
+                Op::Delete { .. } => {
+                    img.deleted = true;
+                    img.replaced = None;
+                    img.set.clear();
+                }
                 Op::Replace(_) => continue,
-            };
+            }
         }
         Journal {
             version: VERSION,
@@ -257,7 +313,17 @@ impl Journal {
         }
         for (name, t) in &j.tables {
             for r in &t.rows {
-                for row in [&r.before, &r.after].into_iter().flatten() {
+                if let Some((i, _)) = r.set.iter().find(|(i, _)| *i >= t.columns.len()) {
+                    return Err(JournalError::Invalid {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "table {name}, row '{}': column position {i} of {} columns",
+                            r.key,
+                            t.columns.len()
+                        ),
+                    });
+                }
+                for row in [&r.before, &r.replaced].into_iter().flatten() {
                     if row.len() != t.columns.len() {
                         return Err(JournalError::Invalid {
                             path: path.to_path_buf(),
@@ -280,11 +346,12 @@ impl Journal {
     pub fn undo_batch(&self) -> Batch {
         let mut b = Batch::new();
         for (table, t) in &self.tables {
+            let keys = t.key_positions(table);
             for r in &t.rows {
                 b.expect(Expect {
                     table: table.clone(),
                     key: vec![r.key.clone()],
-                    row: r.after.clone(),
+                    row: r.after(t.columns.len(), &keys),
                 });
                 match &r.before {
                     Some(row) => b.push(Op::Put {

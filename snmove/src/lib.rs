@@ -53,6 +53,7 @@ pub mod apply;
 pub mod cli;
 pub mod followup;
 pub mod getopt;
+pub mod index;
 pub mod journal;
 pub mod lock;
 pub mod net;
@@ -63,3 +64,13 @@ pub mod render;
 pub mod rewrite;
 pub mod run;
 pub mod select;
+
+/// Prints how long a phase took on stderr when `SNMOVE_TIMING` is set (for benchmarks).
+pub(crate) fn timing(phase: &str, since: std::time::Instant) {
+    if std::env::var_os("SNMOVE_TIMING").is_some() {
+        eprintln!(
+            "snmove timing: {phase} {:.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}

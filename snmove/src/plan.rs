@@ -15,6 +15,7 @@ use xcattab::resolve::{ResolveError, Resolver};
 use xcattab::{Batch, Database, Expect, Op, Row};
 
 use crate::addr::{AddressBook, Source, SystemResolver};
+use crate::index::KeyIndex;
 use crate::net::{in_subnet, parse_ip_addr, Network};
 use crate::output::Msg;
 use crate::rewrite::{backup_sn, is_set, rewrite, split_list, Current, Direction};
@@ -560,6 +561,8 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
     // §7–§8: the new values, node by node.
     let mut dirs = Vec::with_capacity(nodes.len());
     let mut news = Vec::with_capacity(nodes.len());
+    // Old xcatmaster → its address, asked once per distinct name.
+    let mut master_ips: HashMap<String, Option<String>> = HashMap::new();
     for i in 0..nodes.len() {
         let cur = &states[i].cur;
         let old_sn = match &req.source {
@@ -573,16 +576,20 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         let old_master = req.sourcen.clone().or_else(|| cur.xcatmaster.clone());
         let old_master_ip = old_master.as_deref().and_then(|m| {
             if looks_like_ip(m) {
-                Some(m.to_string())
-            } else {
-                names.lookup(m).map(|a| {
-                    sources
-                        .entry(a.source.to_string())
-                        .or_default()
-                        .push(m.to_string());
-                    a.ip.to_string()
-                })
+                return Some(m.to_string());
             }
+            if let Some(known) = master_ips.get(m) {
+                return known.clone();
+            }
+            let ip = names.lookup(m).map(|a| {
+                sources
+                    .entry(a.source.to_string())
+                    .or_default()
+                    .push(m.to_string());
+                a.ip.to_string()
+            });
+            master_ips.insert(m.to_string(), ip.clone());
+            ip
         });
         let dir = Direction {
             old_sn,
@@ -631,6 +638,10 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
     let mut moves = Vec::with_capacity(nodes.len());
     let mut conserver_nodes = Vec::new();
     let dup_rows = duplicate_keys(db, &["noderes", "nodehm"]);
+    let row_index = [
+        ("noderes", KeyIndex::new(db.table("noderes"))),
+        ("nodehm", KeyIndex::new(db.table("nodehm"))),
+    ];
     for (i, n) in nodes.iter().enumerate() {
         let (cur, dir, nv) = (&states[i].cur, &dirs[i], &news[i]);
         let mut changes = vec![
@@ -688,7 +699,11 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
                 );
             }
             let t = db.table(table);
-            match t.and_then(|t| t.find(&[n.as_str()]).map(|idx| (t, idx))) {
+            let ix = row_index
+                .iter()
+                .find(|(name, _)| *name == table)
+                .and_then(|(_, ix)| ix.position(n));
+            match t.and_then(|t| ix.map(|idx| (t, idx))) {
                 Some((t, idx)) if !t.is_row_enabled(idx) => {
                     // The row is invisible to every reader, so values written there would not
                     // take effect. It is replaced by an enabled row holding only the moved
@@ -916,9 +931,13 @@ fn add_expectations(
     for n in nodes {
         groups.extend(r.groups(n));
     }
-    let mut expect = |t: &str, k: &str| {
-        let table = db.table(t);
-        let row = table.and_then(|tb| tb.find(&[k]).map(|i| tb.rows()[i].clone()));
+    let mut indexes: HashMap<&str, KeyIndex<'_>> = HashMap::new();
+    let mut expect = |t: &'static str, k: &str| {
+        let row = indexes
+            .entry(t)
+            .or_insert_with(|| KeyIndex::new(db.table(t)))
+            .row(k)
+            .cloned();
         batch.expect(Expect {
             table: t.to_string(),
             key: vec![k.to_string()],

@@ -113,11 +113,13 @@ fn usage_error(e: &UsageError, console: &mut Console<'_>) -> u8 {
     EXIT_NOTHING_CHANGED
 }
 
-/// Where a store keeps snmove's journals and lock by default.
-pub fn default_state_dir(spec: &StoreSpec) -> PathBuf {
-    match spec {
-        StoreSpec::Csv(d) => d.join(".snmove"),
-        _ => PathBuf::from("/var/lib/snmove"),
+/// Where snmove keeps its journals and its move lock: `--journal-dir`, else `.snmove/` in a
+/// CSV store's directory, else `/var/lib/snmove`.
+pub fn state_dir(spec: &StoreSpec, given: Option<&std::path::Path>) -> PathBuf {
+    match (given, spec) {
+        (Some(d), _) => d.to_path_buf(),
+        (None, StoreSpec::Csv(d)) => d.join(".snmove"),
+        (None, _) => PathBuf::from("/var/lib/snmove"),
     }
 }
 
@@ -131,8 +133,8 @@ fn open_store(db: Option<&str>, console: &mut Console<'_>) -> Option<Box<dyn Sto
     }
 }
 
-fn take_lock(store: &dyn Store, console: &mut Console<'_>) -> Option<MoveLock> {
-    match MoveLock::acquire(&default_state_dir(store.spec())) {
+fn take_lock(dir: &std::path::Path, console: &mut Console<'_>) -> Option<MoveLock> {
+    match MoveLock::acquire(dir) {
         Ok(l) => Some(l),
         Err(e) => {
             console.error(format!("{e}; nothing was written"));
@@ -146,10 +148,11 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
     let Some(store) = open_store(m.db.as_deref(), console) else {
         return EXIT_NOTHING_CHANGED;
     };
+    let state = state_dir(store.spec(), m.journal_dir.as_deref());
     let _lock = if m.dry_run {
         None
     } else {
-        match take_lock(store.as_ref(), console) {
+        match take_lock(&state, console) {
             Some(l) => Some(l),
             None => return EXIT_NOTHING_CHANGED,
         }
@@ -157,6 +160,7 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
     if !m.liteonly && !m.dry_run {
         console.info("Moving nodes to their backup service nodes.\n");
     }
+    let t0 = std::time::Instant::now();
     let db = match store.load(plan::TABLES) {
         Ok(db) => db,
         Err(e) => {
@@ -171,6 +175,8 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
         system: ctx.system,
         fold: ctx.fold,
     };
+    crate::timing("load", t0);
+    let t0 = std::time::Instant::now();
     let plan = match plan::plan(&db, &req, &env) {
         Ok(p) => p,
         Err(rej) => {
@@ -192,17 +198,13 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
         }
         return EXIT_OK;
     }
+    crate::timing("plan", t0);
     console.info("Setting new values in the xCAT database.\n");
-    let state_dir = default_state_dir(store.spec());
-    let journal_dir = m
-        .journal_dir
-        .clone()
-        .unwrap_or_else(|| state_dir.join("journal"));
     let journal = match apply::commit(
         store.as_ref(),
         &db,
         &plan,
-        &journal_dir,
+        &state,
         std::iter::once("snmove".to_string())
             .chain(args.iter().cloned())
             .collect(),
@@ -213,8 +215,12 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
             return EXIT_NOTHING_CHANGED;
         }
     };
+    let t0 = std::time::Instant::now();
     drop(db);
+    crate::timing("drop snapshot", t0);
+    let t0 = std::time::Instant::now();
     let follow_ups = apply::run_follow_ups(&plan, console);
+    crate::timing("follow-ups", t0);
     let nodes = if m.ignorenodes {
         None
     } else {
@@ -276,7 +282,7 @@ fn undo(u: &UndoArgs, _args: &[String], console: &mut Console<'_>) -> u8 {
         ));
         return EXIT_NOTHING_CHANGED;
     }
-    let Some(_lock) = take_lock(store.as_ref(), console) else {
+    let Some(_lock) = take_lock(&state_dir(store.spec(), u.journal_dir.as_deref()), console) else {
         return EXIT_NOTHING_CHANGED;
     };
     match apply::undo(store.as_ref(), &journal) {

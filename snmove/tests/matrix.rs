@@ -568,8 +568,11 @@ fn rows_changed_under_the_plan_are_refused() {
     );
     assert!(!c.dump("noderes").contains("\"cn1\""), "nothing written");
     assert!(
-        std::fs::read_dir(c.store.join(".snmove/journal"))
-            .map(|d| d.count())
+        std::fs::read_dir(c.store.join(".snmove"))
+            .map(|d| d
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                .count())
             .unwrap_or(0)
             == 0,
         "journal removed"
