@@ -51,14 +51,14 @@ pub enum Error {
     /// Parentheses, groups-in-groups or files nested deeper than the configured limit.
     #[error("noderange nested more than {limit} levels deep (at {atom:?})")]
     TooDeep {
-        /// Where the limit was hit.
+        /// Where the limit was hit (its first 200 characters).
         atom: String,
         /// The limit in force.
         limit: usize,
     },
 
-    /// A bracket expansion that would build a text longer than the configured limit.
-    #[error("noderange element {atom:?} expands to a text longer than {limit} bytes")]
+    /// An evaluation that would scan or build more text than the configured limit.
+    #[error("noderange element {atom:?} expands to more than {limit} bytes of text")]
     TooLong {
         /// The element (its first 200 characters).
         atom: String,

@@ -131,15 +131,17 @@ const XCAT_RECURSION_LIMIT: u64 = 4096;
 /// Resource limits that replace xCAT's unbounded behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The most names that ranges, brackets and `+` increments may generate in one
-    /// evaluation (default 10 000 000). xCAT has no such limit and runs out of memory.
+    /// The most names that ranges, brackets (each piece) and `+` increments may generate in
+    /// one evaluation (default 10 000 000). xCAT has no such limit and runs out of memory.
     pub max_names: u64,
     /// The deepest nesting of evaluation calls (parentheses, `@` elements, group and range
     /// expansion, `^file` lines) before evaluation stops with [`Error::TooDeep`]
     /// (default 10 000; xCAT's own recursion guard at 4096 usually fires first).
     pub max_depth: usize,
-    /// The longest text a bracket expansion may build (default 1 MiB). Some malformed
-    /// brackets (`[00-0]b[1-2]`) double in length at every step in xCAT until memory runs out.
+    /// How much text the evaluation may scan and build, in bytes (default 16 MiB): the
+    /// text of every nested (sub)noderange plus what bracket expansions build. Deeply nested
+    /// long texts take quadratic time and some malformed brackets (`[00-0]b[1-2]`) grow or
+    /// branch at every step in xCAT until memory or patience runs out.
     pub max_text: usize,
 }
 
@@ -148,7 +150,7 @@ impl Default for Limits {
         Limits {
             max_names: 10_000_000,
             max_depth: 10_000,
-            max_text: 1 << 20,
+            max_text: 16 << 20,
         }
     }
 }
@@ -309,6 +311,8 @@ pub struct Evaluator<'s> {
     defined_groups: FxHashSet<String>,
     /// The first `dynamic` row of each name.
     dynamic: FxHashMap<String, usize>,
+    /// Nodes by (text before, text after) one of their numbers, for ranges.
+    patterns: std::cell::OnceCell<Patterns>,
     /// Members of dynamic groups, computed once per evaluator.
     dynamic_cache: RefCell<FxHashMap<String, Vec<u32>>>,
 }
@@ -372,6 +376,7 @@ impl<'s> Evaluator<'s> {
             defined_groups,
             dynamic,
             dynamic_cache: RefCell::new(FxHashMap::default()),
+            patterns: std::cell::OnceCell::new(),
         }
     }
 
@@ -410,6 +415,7 @@ impl<'s> Evaluator<'s> {
             level: 0,
             depth: 0,
             budget: options.limits.max_names,
+            text_budget: options.limits.max_text,
             regexes: FxHashMap::default(),
         };
         let set = run.noderange(
@@ -471,6 +477,57 @@ impl<'s> Evaluator<'s> {
     }
 }
 
+/// For each (text before, text after) a number of some node name: (value, width, id)
+/// sorted by value. Lets a large range find its nodes without building every name.
+type Patterns = FxHashMap<(String, String), Vec<(u128, u16, u32)>>;
+
+fn build_patterns(names: &[String]) -> Patterns {
+    let mut p: Patterns = FxHashMap::default();
+    for (id, name) in names.iter().enumerate() {
+        let b = name.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - s <= 30 {
+                let v: u128 = name[s..i].parse().unwrap_or(0);
+                p.entry((name[..s].to_string(), name[i..].to_string()))
+                    .or_default()
+                    .push((v, (i - s) as u16, id as u32));
+            }
+        }
+    }
+    for v in p.values_mut() {
+        v.sort_unstable();
+    }
+    p
+}
+
+/// Text that no rule of `expandatom` reacts to (besides the all-digit rule).
+fn plain(s: &str) -> bool {
+    !s.bytes().any(|c| {
+        matches!(
+            c,
+            b'(' | b')' | b'@' | b'=' | b'~' | b'[' | b']' | b'+' | b'-' | b':' | b'/' | b'\n'
+        )
+    })
+}
+
+/// Number of decimal digits of `v`.
+fn digits(v: u128) -> usize {
+    if v == 0 {
+        1
+    } else {
+        v.ilog10() as usize + 1
+    }
+}
+
 /// The state of one top-level evaluation.
 pub(crate) struct Run<'e, 's> {
     ev: &'e Evaluator<'s>,
@@ -483,6 +540,8 @@ pub(crate) struct Run<'e, 's> {
     depth: usize,
     /// Names that ranges may still generate.
     budget: u64,
+    /// Bytes that bracket expansions may still build.
+    text_budget: usize,
     pub(crate) regexes: FxHashMap<String, Result<PerlRegex, Error>>,
 }
 
@@ -501,8 +560,9 @@ impl Run<'_, '_> {
     fn enter(&mut self, atom: &str) -> Result<(), Error> {
         self.depth += 1;
         if self.depth > self.opts.limits.max_depth {
+            self.depth -= 1;
             return Err(Error::TooDeep {
-                atom: atom.to_string(),
+                atom: atom.chars().take(200).collect(),
                 limit: self.opts.limits.max_depth,
             });
         }
@@ -523,6 +583,16 @@ impl Run<'_, '_> {
         keepmissing: bool,
     ) -> Result<Set, Error> {
         self.enter(range)?;
+        // Every call scans and copies its text (as xCAT does): charge it, so that deep
+        // nesting of a long text cannot take quadratic time.
+        if range.len() > self.text_budget {
+            self.leave();
+            return Err(Error::TooLong {
+                atom: range.chars().take(200).collect(),
+                limit: self.opts.limits.max_text,
+            });
+        }
+        self.text_budget -= range.len();
         let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             self.noderange_inner(range, verify, exsitenode, generic, keepmissing)
         });
@@ -820,12 +890,13 @@ impl Run<'_, '_> {
                 .saturating_add(if morebrackets { 0 } else { ending.len() })
                 .saturating_add(1);
         }
-        if len > self.opts.limits.max_text {
+        if len > self.text_budget {
             return Err(Error::TooLong {
                 atom: atom.chars().take(200).collect(),
                 limit: self.opts.limits.max_text,
             });
         }
+        self.text_budget -= len;
         let mut subrange = String::with_capacity(len);
         for pair in subelems.chunks(2) {
             subrange.push_str(start);
@@ -837,7 +908,9 @@ impl Run<'_, '_> {
                 subrange.push_str(op);
             }
         }
-        for piece in perl::split_commas(&subrange) {
+        let pieces = perl::split_commas(&subrange);
+        self.charge(atom, pieces.len() as u128)?;
+        for piece in pieces {
             if !morebrackets {
                 self.expandatom(&piece, verify, generic, out)?;
             } else {
@@ -853,6 +926,32 @@ impl Run<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// When every name of the range `prefix{l..r}suffix` is a defined node, their ids
+    /// (each name would be found by the node lookup that starts `expandatom`).
+    fn all_defined(&self, prefix: &str, suffix: &str, l: &str, r: &str) -> Option<Vec<u32>> {
+        let (lo, hi, width) = perl::digit_range(l, r)?;
+        let patterns = self
+            .ev
+            .patterns
+            .get_or_init(|| build_patterns(&self.ev.names));
+        let entries = patterns.get(&(prefix.to_string(), suffix.to_string()))?;
+        let want = hi.checked_sub(lo)?.checked_add(1)?;
+        if (entries.len() as u128) < want {
+            return None;
+        }
+        let start = entries.partition_point(|e| e.0 < lo);
+        let mut ids = Vec::with_capacity(want as usize);
+        for &(v, w, id) in &entries[start..] {
+            if v > hi {
+                break;
+            }
+            if usize::from(w) == digits(v).max(width) {
+                ids.push(id);
+            }
+        }
+        (ids.len() as u128 == want).then_some(ids)
     }
 
     /// `name+K`: the digits before an optional `.domain` are incremented K times.
@@ -957,12 +1056,25 @@ impl Run<'_, '_> {
                     }
                     let count = perl::range_len(la[idx], ra[idx])?;
                     self.charge(atom, count)?;
+                    if !generic && count >= 64 && self.level <= XCAT_RECURSION_LIMIT {
+                        if let Some(ids) = self.all_defined(&prefix, &luffix, la[idx], ra[idx]) {
+                            out.extend(ids.into_iter().map(Item::Node));
+                            return Ok(());
+                        }
+                    }
                     let mut buf = String::new();
+                    let literal = generic && !verify && plain(&prefix) && plain(&luffix);
                     return perl::for_each_in_range(la[idx], ra[idx], |v| {
                         buf.clear();
                         buf.push_str(&prefix);
                         buf.push_str(v);
                         buf.push_str(&luffix);
+                        if literal && buf.bytes().any(|c| !c.is_ascii_digit()) {
+                            // Every rule of expandatom passes such a name by: it is
+                            // returned as it is (what the last rule does in generic mode).
+                            out.push(self.ev.item(&buf));
+                            return Ok(());
+                        }
                         self.expandatom(&buf, verify, generic, out)
                     });
                 }

@@ -268,6 +268,29 @@ pub(crate) fn range_len(l: &str, r: &str) -> Result<u128, Error> {
     }
 }
 
+/// The values of `l .. r` for two digit strings, as (first, last, width): value `v` is
+/// written with at least `width` digits (zero-padded), 0 meaning unpadded. `None` when the
+/// range is not a plain digit range (or is too large to describe).
+pub(crate) fn digit_range(l: &str, r: &str) -> Option<(u128, u128, usize)> {
+    if l.is_empty() || r.is_empty() || l.len() > 30 || r.len() > 30 {
+        return None;
+    }
+    if !l.bytes().chain(r.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    match range_mode(l, r).ok()? {
+        Mode::Numeric(a, b) => Some((a as u128, b as u128, 0)),
+        Mode::Str => {
+            let n = string_range_len(l, r);
+            if n == 0 {
+                return None;
+            }
+            let start = parse_u128_sat(l);
+            Some((start, start + n - 1, l.len()))
+        }
+    }
+}
+
 enum Mode {
     Numeric(i128, i128),
     Str,

@@ -55,6 +55,15 @@ impl PerlRegex {
 
 /// Rewrites the few constructs whose meaning differs between Perl and fancy-regex.
 fn translate(p: &str) -> String {
+    // Capturing groups, roughly: `(` not followed by `?` and not escaped.
+    let groups = {
+        let b = p.as_bytes();
+        (0..b.len())
+            .filter(|&i| {
+                b[i] == b'(' && (i == 0 || b[i - 1] != b'\\') && b.get(i + 1) != Some(&b'?')
+            })
+            .count()
+    };
     let mut out = String::with_capacity(p.len() + 8);
     let mut chars = p.chars().peekable();
     let mut in_class = false;
@@ -66,7 +75,25 @@ fn translate(p: &str) -> String {
                     out.push('\\');
                     break;
                 };
-                if !in_class && n == 'Z' {
+                if n.is_ascii_digit() {
+                    // \1..\9 are back-references; a longer number is one only if that many
+                    // groups exist, otherwise (and after \0) up to three octal digits.
+                    let mut digits = String::from(n);
+                    while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                        digits.push(d);
+                        chars.next();
+                    }
+                    let value: usize = digits.parse().unwrap_or(usize::MAX);
+                    if n != '0' && (digits.len() == 1 || value <= groups) && !in_class {
+                        out.push('\\');
+                        out.push_str(&digits);
+                    } else {
+                        let oct: String = digits.chars().take_while(|c| *c < '8').take(3).collect();
+                        let code = u32::from_str_radix(&oct, 8).unwrap_or(0);
+                        out.push_str(&format!("\\x{{{code:x}}}"));
+                        out.push_str(&digits[oct.len()..]);
+                    }
+                } else if !in_class && n == 'Z' {
                     out.push_str(r"(?=\n?\z)");
                 } else if n.is_ascii_alphabetic() && !"dDwWsSbBAzntrfvxpPe".contains(n) {
                     // Perl reads an unknown letter escape as the letter itself.
@@ -140,6 +167,8 @@ mod tests {
         let r = PerlRegex::named(r"^(a)\1$", "").unwrap();
         assert!(r.is_match("aa").unwrap());
         assert!(PerlRegex::named("^[$", "[").is_err());
+        let r = PerlRegex::named(r"^\1007$", "").unwrap();
+        assert!(r.is_match("@7").unwrap());
         let r = PerlRegex::named(r"^f.*\mgmt$", "").unwrap();
         assert!(r.is_match("f1mgmt").unwrap());
         let r = PerlRegex::named("^[/node[0-9]$", "").unwrap();
