@@ -33,31 +33,49 @@ use crate::hash::FxHashMap;
 /// assert_eq!(fold(Vec::<&str>::new()), "");
 /// ```
 pub fn fold<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let mut seen: crate::hash::FxHashSet<&str> = crate::hash::FxHashSet::default();
-    // skeleton -> list of token tuples
-    let mut groups: FxHashMap<String, Vec<Vec<&str>>> = FxHashMap::default();
-    let mut literal: Vec<(String, &str)> = Vec::new();
+    // skeleton -> (number of axes, tokens of all its names, flattened)
+    let mut index: FxHashMap<String, usize> = FxHashMap::default();
+    let mut groups: Vec<(String, usize, Vec<&str>)> = Vec::new();
+    let mut literal: Vec<&str> = Vec::new();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut last: Option<usize> = None;
     for name in names {
-        if !seen.insert(name) {
+        if !foldable(name) || !digit_spans(name, &mut spans) {
+            literal.push(name);
             continue;
         }
-        match split_name(name) {
-            Some((skeleton, tokens)) if !tokens.is_empty() => {
-                groups.entry(skeleton).or_default().push(tokens)
+        // Names of one set mostly share a skeleton: try the previous one first.
+        let g = match last.filter(|&g| same_skeleton(&groups[g].0, name, &spans)) {
+            Some(g) => g,
+            None => {
+                let sk = skeleton(name, &spans);
+                let g = *index.entry(sk.clone()).or_insert_with(|| {
+                    groups.push((sk, spans.len(), Vec::new()));
+                    groups.len() - 1
+                });
+                last = Some(g);
+                g
             }
-            _ => literal.push((name.to_string(), name)),
-        }
+        };
+        groups[g].2.extend(spans.iter().map(|&(a, b)| &name[a..b]));
     }
+    // Duplicates: the range sets drop repeated values; literal names are deduplicated here.
+    literal.sort_unstable();
+    literal.dedup();
     // (sort key, first values, text)
     let mut pieces: Vec<(String, Vec<&str>, String)> = literal
         .into_iter()
-        .map(|(k, n)| (k, Vec::new(), n.to_string()))
+        .map(|n| (n.to_string(), Vec::new(), n.to_string()))
         .collect();
-    for (skeleton, tuples) in groups {
+    for (skeleton, k, flat) in groups {
         let texts: Vec<&str> = skeleton.split('\0').collect();
         let key = texts.join("%s");
-        let k = texts.len() - 1;
-        for product in fold_nd(tuples, k) {
+        let products = if k == 1 {
+            vec![vec![RangeSet::from_tokens(flat)]]
+        } else {
+            fold_nd(flat.chunks(k).map(<[&str]>::to_vec).collect(), k)
+        };
+        for product in products {
             let mut s = String::new();
             let mut first = Vec::with_capacity(k);
             for (axis, rs) in product.iter().enumerate() {
@@ -90,47 +108,67 @@ pub fn fold<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
-/// Can this name be folded at all, and where are its digit runs? Returns the text
-/// skeleton (text parts joined by NUL) and the digit runs.
-fn split_name(name: &str) -> Option<(String, Vec<&str>)> {
+/// Can this name be written inside a folded noderange at all?
+fn foldable(name: &str) -> bool {
     let b = name.as_bytes();
-    if b.is_empty() || matches!(b[0], b'-' | b'^' | b'/') || b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    if name.chars().any(|c| {
-        c.is_control()
-            || matches!(
-                c,
-                ',' | '(' | ')' | '@' | '=' | '~' | '[' | ']' | '+' | ':' | '\'' | '"'
-            )
-    }) {
-        return None;
-    }
-    let mut skeleton = String::with_capacity(name.len());
-    let mut tokens = Vec::new();
+    !(b.is_empty()
+        || matches!(b[0], b'-' | b'^' | b'/')
+        || b.iter().all(u8::is_ascii_digit)
+        || name.chars().any(|c| {
+            c.is_control()
+                || matches!(
+                    c,
+                    ',' | '(' | ')' | '@' | '=' | '~' | '[' | ']' | '+' | ':' | '\'' | '"'
+                )
+        }))
+}
+
+/// The byte spans of the digit runs that are axes (a leading number stays text: a
+/// bracket needs at least one character before it). False when there are none.
+fn digit_spans(name: &str, spans: &mut Vec<(usize, usize)>) -> bool {
+    spans.clear();
+    let b = name.as_bytes();
     let mut i = 0;
-    // A leading number stays text: a bracket needs at least one character before it.
     while i < b.len() && b[i].is_ascii_digit() {
         i += 1;
     }
-    skeleton.push_str(&name[..i]);
-    let mut text_start = i;
     while i < b.len() {
         if b[i].is_ascii_digit() {
             let s = i;
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            skeleton.push_str(&name[text_start..s]);
-            skeleton.push('\0');
-            tokens.push(&name[s..i]);
-            text_start = i;
+            spans.push((s, i));
         } else {
             i += 1;
         }
     }
-    skeleton.push_str(&name[text_start..]);
-    Some((skeleton, tokens))
+    !spans.is_empty()
+}
+
+/// The text parts of a name joined by NUL.
+fn skeleton(name: &str, spans: &[(usize, usize)]) -> String {
+    let mut s = String::with_capacity(name.len());
+    let mut at = 0;
+    for &(a, b) in spans {
+        s.push_str(&name[at..a]);
+        s.push('\0');
+        at = b;
+    }
+    s.push_str(&name[at..]);
+    s
+}
+
+fn same_skeleton(sk: &str, name: &str, spans: &[(usize, usize)]) -> bool {
+    let mut parts = sk.split('\0');
+    let mut at = 0;
+    for &(a, b) in spans {
+        if parts.next() != Some(&name[at..a]) {
+            return false;
+        }
+        at = b;
+    }
+    parts.next() == Some(&name[at..]) && parts.next().is_none()
 }
 
 /// (length, text) order of digit tokens, which is (width, value) order.
@@ -146,9 +184,25 @@ struct RangeSet<'a> {
 }
 
 impl<'a> RangeSet<'a> {
-    fn from_tokens(mut tokens: Vec<&'a str>) -> Self {
-        tokens.sort_unstable_by(|a, b| token_cmp(a, b));
-        tokens.dedup();
+    fn from_tokens(tokens: Vec<&'a str>) -> Self {
+        // Sort by (length, value) on integers where the value fits, else by text.
+        let mut keyed: Vec<(usize, u128, &'a str)> = tokens
+            .into_iter()
+            .map(|t| {
+                (
+                    t.len(),
+                    if t.len() <= 38 {
+                        parse_value(t).unwrap_or(0)
+                    } else {
+                        0
+                    },
+                    t,
+                )
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then_with(|| a.2.cmp(b.2)));
+        keyed.dedup_by(|a, b| a.2 == b.2);
+        let tokens = keyed.into_iter().map(|k| k.2);
         let mut runs: Vec<(&str, &str)> = Vec::new();
         // The run being built: start, last token, last value, padding width (0 = natural).
         let mut cur: Option<(&str, &str, u128, usize)> = None;
@@ -220,7 +274,11 @@ fn parse_value(t: &str) -> Option<u128> {
     if t.len() > 30 {
         return None;
     }
-    t.parse().ok()
+    let mut v: u128 = 0;
+    for c in t.bytes() {
+        v = v * 10 + u128::from(c - b'0');
+    }
+    Some(v)
 }
 
 /// Folds k-tuples of tokens into products of per-axis range sets.
