@@ -11,7 +11,8 @@
 # checks its own output: a run only counts if all NODES nodes answered.
 #
 # "client CPU s" is user+system time of the tool and its children (the ssh processes of pdsh and
-# clush), from /usr/bin/time. The sshd's CPU (shared on the same cores) is not counted.
+# clush), from /usr/bin/time; "max RSS" is the largest single process (for pdsh and clush, not
+# the sum of their ssh children). The sshd's CPU (shared on the same cores) is not counted.
 #
 # Needs root (sshd). Installs openssh-server, pdsh and clustershell when missing. Builds psrun
 # in release mode. Prints a Markdown table: wall time, nodes per second, psrun's ratio to each.
@@ -23,6 +24,7 @@ FANOUTS=("${@:-64 256}")
 read -r -a FANOUTS <<<"${FANOUTS[*]}"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT='echo hello; uname -r'
+TOOLS=${TOOLS:-psrun pdsh clush} # e.g. TOOLS=psrun for a 10,000-node run of psrun alone
 
 need=""
 for p in openssh-server pdsh clustershell; do
@@ -100,8 +102,8 @@ done
 NODESET=$(paste -sd, "$T/hosts")
 
 now() { date +%s.%N; }
-TIME="/usr/bin/time -f %U+%S -o $T/time"
-declare -A WALL OK CPU
+TIME="/usr/bin/time -f %U+%S+%M -o $T/time"
+declare -A WALL OK CPU RSS
 run_tool() { # tool fanout
     local tool=$1 f=$2 t0 t1 ok
     t0=$(now)
@@ -126,6 +128,7 @@ run_tool() { # tool fanout
     WALL[$tool,$f]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     OK[$tool,$f]=$ok
     CPU[$tool,$f]=$(awk -F+ 'END { printf "%.1f", $1 + $2 }' "$T/time")
+    RSS[$tool,$f]=$(awk -F+ 'END { printf "%.0f", $3 / 1024 }' "$T/time")
     if [ "$ok" != "$N" ]; then
         echo "warning: $tool -f $f: only $ok of $N nodes answered; first errors:" >&2
         head -5 "$T/err" >&2
@@ -133,7 +136,7 @@ run_tool() { # tool fanout
 }
 
 for f in "${FANOUTS[@]}"; do
-    for tool in psrun pdsh clush; do
+    for tool in $TOOLS; do
         run_tool "$tool" "$f"
     done
 done
@@ -141,11 +144,12 @@ done
 echo
 echo "$N loopback nodes, script \`$SCRIPT\`, one sshd, $(nproc) cores; $(date -u +%Y-%m-%d)"
 echo
-echo "| fanout | tool | wall s | nodes/s | ok | client CPU s | psrun speed-up |"
-echo "|---|---|---|---|---|---|---|"
+echo "| fanout | tool | wall s | nodes/s | ok | client CPU s | max RSS MB | psrun speed-up |"
+echo "|---|---|---|---|---|---|---|---|"
 for f in "${FANOUTS[@]}"; do
-    for tool in psrun pdsh clush; do
+    for tool in $TOOLS; do
         awk -v f="$f" -v t="$tool" -v w="${WALL[$tool,$f]}" -v p="${WALL[psrun,$f]}" -v n="$N" -v ok="${OK[$tool,$f]}" \
-            -v cpu="${CPU[$tool,$f]}" 'BEGIN { printf "| %s | %s | %.1f | %.0f | %s | %s | %.2fx |\n", f, t, w, n / w, ok, cpu, w / p }'
+            -v cpu="${CPU[$tool,$f]}" -v rss="${RSS[$tool,$f]}" \
+            'BEGIN { printf "| %s | %s | %.1f | %.0f | %s | %s | %s | %.2fx |\n", f, t, w, n / w, ok, cpu, rss, w / p }'
     done
 done

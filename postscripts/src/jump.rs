@@ -146,13 +146,13 @@ fn pump(
             pending.push(r);
         }
         let mut progress = false;
-        // channel opens
-        let mut i = 0;
-        while i < pending.len() {
-            let r = &pending[i];
+        // Channel opens, strictly one at a time and in order: libssh2 keeps the state of a
+        // pending non-blocking direct-tcpip open in the session, so a call for another target
+        // while one is pending would complete the first one.
+        while let Some(r) = pending.first() {
             match sess.channel_direct_tcpip(&r.host, r.port, None) {
                 Ok(ch) => {
-                    let r = pending.swap_remove(i);
+                    let r = pending.remove(0);
                     match UnixStream::pair() {
                         Ok((ours, theirs)) => {
                             let _ = ours.set_nonblocking(true);
@@ -175,9 +175,9 @@ fn pump(
                     }
                     progress = true;
                 }
-                Err(e) if e.code() == EAGAIN => i += 1,
+                Err(e) if e.code() == EAGAIN => break,
                 Err(e) => {
-                    let r = pending.swap_remove(i);
+                    let r = pending.remove(0);
                     let msg = match e.code() {
                         ErrorCode::Session(-21) => "the service node could not connect to the node (connection refused or unreachable)".to_string(),
                         _ => format!("channel open failed: {}", e.message()),
