@@ -183,7 +183,12 @@ pub fn run_follow_ups(plan: &Plan, console: &mut Console<'_>) -> Vec<FollowUpRes
             args.extend(f.args.iter().cloned());
             let out = followup::run(&f.command, &args);
             match &out {
-                Outcome::NotInstalled => res.pending.push(command_line(&f.command, &args)),
+                Outcome::NotInstalled => {
+                    let nodes: Vec<String> = args[0].split(',').map(str::to_string).collect();
+                    let mut shown = vec![crate::select::fold(&nodes)];
+                    shown.extend(f.args.iter().cloned());
+                    res.pending.push(command_line(&f.command, &shown));
+                }
                 Outcome::Failed { error } => console.error(format!(
                     "Command failed: {}. Error message: {error}.\n",
                     f.command

@@ -30,7 +30,7 @@
 //!
 //! let req = Request { noderange: Some("cn1".into()), destn: Some("sn2-c".into()), ..Request::default() };
 //! let env = Env {
-//!     expander: &snmove::select::SimpleExpander,
+//!     expander: &snmove::select::NoderangeExpander,
 //!     probe: &NoProbe,
 //!     system: &snmove::addr::NoSystem,
 //!     fold: &snmove::select::fold,

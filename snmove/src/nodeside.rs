@@ -95,7 +95,19 @@ fn run_or_pending(
 ) -> Option<Outcome> {
     match followup::run(name, &args) {
         Outcome::NotInstalled => {
-            report.pending.push(command_line(name, &args));
+            // Shown with the node list folded into a noderange, which xCAT's commands accept.
+            let folded = crate::select::fold(nodes);
+            let shown: Vec<String> = args
+                .iter()
+                .map(|a| {
+                    if *a == nodes.join(",") {
+                        folded.clone()
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            report.pending.push(command_line(name, &shown));
             report.mark(nodes, NodeStatus::NotRun);
             None
         }

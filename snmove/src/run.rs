@@ -161,7 +161,18 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
         console.info("Moving nodes to their backup service nodes.\n");
     }
     let t0 = std::time::Instant::now();
-    let db = match store.load(plan::TABLES) {
+    let loaded = match m.noderange.as_deref() {
+        Some(nr) if crate::select::needs_all_tables(nr) => {
+            store.list_tables().and_then(|mut all| {
+                all.extend(plan::TABLES.iter().map(|t| t.to_string()));
+                all.sort();
+                all.dedup();
+                store.load(&all.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+        }
+        _ => store.load(plan::TABLES),
+    };
+    let db = match loaded {
         Ok(db) => db,
         Err(e) => {
             console.error(format!("{e}; nothing was written"));

@@ -1,56 +1,45 @@
-//! Noderange expansion and node-list folding for the command.
-//!
-//! Interim: until the `noderange` crate's evaluator is wired in, a noderange is read as a
-//! comma-separated list of node names and static group names (`nodelist.groups`), and node
-//! lists are printed comma-joined. Anything else in a noderange is refused with an error
-//! naming it, never silently misread.
+//! Noderange expansion and node-list folding, through the `noderange` crate over the table
+//! snapshot (`xcattab::nodesource::DbNodeSource`): xCAT's whole noderange language (groups,
+//! ranges, regexes, exclusions, attribute selections, `^file`, `site.excludenodes`), and names
+//! that are neither nodes nor groups reported as xCAT's `nodesmissed`.
 
-use std::collections::BTreeSet;
-
-use xcattab::resolve::Resolver;
+use noderange::{Evaluator, Options};
+use xcattab::nodesource::DbNodeSource;
 use xcattab::Database;
 
 use crate::plan::{Expander, Selection};
 
-/// The interim expander (see the module documentation).
+/// Expands noderanges with the `noderange` crate (`XCAT_NODE_PREFIX`, `XCAT_NODE_SUFFIX` and
+/// `NODERANGE_MAX_NAMES` from the environment, as xCAT reads them).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SimpleExpander;
+pub struct NoderangeExpander;
 
-impl Expander for SimpleExpander {
+impl Expander for NoderangeExpander {
     fn expand(&self, db: &Database, noderange: &str) -> Result<Selection, String> {
-        let r = Resolver::new(db);
-        let mut nodes = BTreeSet::new();
-        let mut missed = Vec::new();
-        for item in noderange.split(',').filter(|s| !s.is_empty()) {
-            if item.starts_with('-') || item.contains(|c: char| "[]^@!*?/|:+=()~<>{}".contains(c)) {
-                return Err(format!(
-                    "noderange '{noderange}': '{item}' uses noderange syntax this build does not evaluate yet; list the nodes or groups by name"
-                ));
-            }
-            if r.is_node(item) {
-                nodes.insert(item.to_string());
-                continue;
-            }
-            let members: Vec<&str> = r
-                .nodes()
-                .iter()
-                .copied()
-                .filter(|n| r.groups(n).any(|g| g == item))
-                .collect();
-            if members.is_empty() {
-                missed.push(item.to_string());
-            } else {
-                nodes.extend(members.into_iter().map(str::to_string));
-            }
-        }
+        let src = DbNodeSource::new(db);
+        let ev = Evaluator::new(&src);
+        let e = ev
+            .expand(noderange, &Options::default().with_env())
+            .map_err(|e| format!("noderange '{noderange}': {e}"))?;
         Ok(Selection {
-            nodes: nodes.into_iter().collect(),
-            missed,
+            nodes: e.nodes.to_vec(),
+            missed: e.missing,
         })
     }
 }
 
-/// Prints a node list (interim: comma-joined).
+/// Whether expanding `noderange` may read tables beyond the ones a plan loads (attribute
+/// selections such as `nodehm.mgt==ipmi`): then every table of the store is loaded.
+pub fn needs_all_tables(noderange: &str) -> bool {
+    noderange.contains('=') || noderange.contains('~')
+}
+
+/// Prints a node list compactly (`cn[01-40],sn1`).
+///
+/// ```
+/// let v: Vec<String> = ["cn01", "cn02", "cn03", "sn1"].iter().map(|s| s.to_string()).collect();
+/// assert_eq!(snmove::select::fold(&v), "cn[01-03],sn1");
+/// ```
 pub fn fold(nodes: &[String]) -> String {
-    nodes.join(",")
+    noderange::fold(nodes.iter().map(String::as_str))
 }

@@ -462,7 +462,7 @@ fn without_xcat_commands_the_rest_is_listed() {
     assert_eq!(r.code, Some(2));
     assert!(r
         .stdout
-        .contains("  nodeset cn5,cn6 osimage=rhels8-x86_64-netboot-compute\n"));
+        .contains("  nodeset 'cn[5-6]' osimage=rhels8-x86_64-netboot-compute\n"));
     snap("xcat_not_installed", &c, &r, &["noderes"]);
 }
 
@@ -488,7 +488,7 @@ fn verbose_names_address_sources() {
     let c = Cluster::new();
     let r = c.run(&["-V", "-i", "-d", "sn3", "rack2"]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stdout.contains("[mn]: Addresses from hosts.ip: cn5,cn6"));
+    assert!(r.stdout.contains("[mn]: Addresses from hosts.ip: cn[5-6]"));
     snap("verbose", &c, &r, &[]);
 }
 
@@ -588,4 +588,23 @@ fn a_second_move_waits_for_none() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("another snmove is running"));
     assert_eq!(c.dump("noderes"), common::NODERES);
+}
+
+#[test]
+fn the_noderange_language_selects() {
+    let c = Cluster::new();
+    let r = c.run(&["cn[1-2],rack2,-cn6", "-D", "x", "-i", "--dry-run"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("sn1 -> sn2: 2 node(s): cn[1-2]"));
+    assert!(r.stdout.contains("sn2 -> sn1: 1 node(s): cn5"));
+    snap("noderange_language", &c, &r, &[]);
+    let r = c.run(&["nodetype.os==rhels8,-rack1", "-D", "x", "-i", "--dry-run"]);
+    assert!(
+        r.stdout.contains("sn2 -> sn1: 2 node(s): cn[5-6]"),
+        "{}",
+        r.stdout
+    );
+    let r = c.run(&["cn[1-", "-D", "x"]);
+    assert_eq!(r.code, Some(1));
+    snap("noderange_malformed", &c, &r, &[]);
 }

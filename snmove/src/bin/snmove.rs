@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use snmove::addr::Getaddrinfo;
 use snmove::nodeside::{XcatCommands, XdshProbe};
 use snmove::run::{main_with, Context};
-use snmove::select::{fold, SimpleExpander};
+use snmove::select::{fold, NoderangeExpander};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let ctx = Context {
-        expander: &SimpleExpander,
+        expander: &NoderangeExpander,
         fold: &fold,
         probe: &XdshProbe,
         system: &Getaddrinfo,
