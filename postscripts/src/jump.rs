@@ -1,16 +1,23 @@
-//! Jump hosts: one SSH connection per service node carries the sessions of all its nodes, as
-//! `direct-tcpip` channels (what `ssh -J` does).
+//! Jump hosts: each node's SSH session runs through its service node, as `direct-tcpip`
+//! channels of an SSH connection to that service node (what `ssh -J` does).
 //!
 //! libssh2 needs a file descriptor under each session, and its sessions must not be shared
-//! across threads. So one pump thread per service node owns the connection and all its
-//! channels (non-blocking), and hands each node's worker one end of a socket pair; the worker
-//! runs an ordinary SSH session to the node over it (end-to-end encrypted, host key checked).
+//! across threads. So one pump thread per connection owns it and all its channels
+//! (non-blocking), and hands each node's worker one end of a socket pair; the worker runs an
+//! ordinary SSH session to the node over it (end-to-end encrypted, host key checked).
+//!
+//! One connection per service node carries its nodes' sessions. libssh2 can only have one
+//! channel open in flight per connection, and OpenSSH confirms a `direct-tcpip` open only once
+//! its own TCP connect to the node succeeded, so a powered-off node behind the service node
+//! would hold every later open of that connection for the kernel's SYN timeout. When the open
+//! at the head of a connection has waited [`STUCK_AFTER`], the opens queued behind it move to
+//! another connection to the same service node (a new one, up to [`MAX_LANES`]).
 
 use ssh2::{Channel, ErrorCode, Session};
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,19 +26,36 @@ use crate::error::{FailKind, TransportError};
 
 const EAGAIN: ErrorCode = ErrorCode::Session(-37);
 const BUF: usize = 256 * 1024;
+/// A channel open pending this long marks its connection as stuck.
+pub const STUCK_AFTER: Duration = Duration::from_secs(2);
+/// At most this many connections to one service node.
+pub const MAX_LANES: usize = 8;
+
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const CANCELLED: u8 = 2;
 
 struct OpenReq {
     host: String,
     port: u16,
     reply: mpsc::Sender<Result<UnixStream, String>>,
+    state: Arc<AtomicU8>,
 }
 
-/// A live connection to a jump host and its pump thread.
+/// The connections to one service node.
 pub struct Tunnel {
     name: String,
+    lanes: Mutex<Vec<Arc<Lane>>>,
+    growing: Mutex<()>,
+}
+
+/// One SSH connection to a jump host and its pump thread.
+pub struct Lane {
     tx: Mutex<mpsc::Sender<OpenReq>>,
     wake: UnixStream,
     dead: Arc<Mutex<Option<String>>>,
+    head_since: Arc<Mutex<Option<Instant>>>,
+    queued: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -48,71 +72,61 @@ struct Pipe {
     done: bool,
 }
 
-impl Tunnel {
+impl Lane {
     /// Takes over an authenticated session (its socket is `fd`) and starts the pump.
-    pub fn start(sess: Session, fd: RawFd, name: String) -> std::io::Result<Tunnel> {
+    pub fn start(sess: Session, fd: RawFd, name: &str) -> std::io::Result<Lane> {
         let (tx, rx) = mpsc::channel::<OpenReq>();
         let (wake, wake_rx) = UnixStream::pair()?;
         wake_rx.set_nonblocking(true)?;
         let dead = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
-        let (dead2, stop2) = (dead.clone(), stop.clone());
+        let head_since = Arc::new(Mutex::new(None));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let shared = Shared {
+            dead: dead.clone(),
+            stop: stop.clone(),
+            head_since: head_since.clone(),
+            queued: queued.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name(format!("psrun-jump-{name}"))
-            .spawn(move || pump(sess, fd, rx, wake_rx, dead2, stop2))?;
-        Ok(Tunnel {
-            name,
+            .spawn(move || pump(sess, fd, rx, wake_rx, shared))?;
+        Ok(Lane {
             tx: Mutex::new(tx),
             wake,
             dead,
+            head_since,
+            queued,
             stop,
             thread: Mutex::new(Some(thread)),
         })
     }
 
-    /// Opens a channel to `host:port` as seen from the jump host.
-    pub fn open(
-        &self,
-        host: &str,
-        port: u16,
-        deadline: Instant,
-    ) -> Result<UnixStream, TransportError> {
-        let unreachable = |m: String| TransportError::new(FailKind::Unreachable, m);
-        if let Some(why) = self.dead.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-            return Err(unreachable(format!("service node {}: {why}", self.name)));
-        }
-        let (reply, rx) = mpsc::channel();
-        let req = OpenReq {
-            host: host.to_string(),
-            port,
-            reply,
-        };
-        if self
+    fn dead(&self) -> Option<String> {
+        self.dead.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn stuck(&self) -> bool {
+        self.head_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|t| t.elapsed() >= STUCK_AFTER)
+    }
+
+    fn send(&self, req: OpenReq) -> bool {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let ok = self
             .tx
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .send(req)
-            .is_err()
-        {
-            return Err(unreachable(format!(
-                "service node {}: connection lost",
-                self.name
-            )));
-        }
+            .is_ok();
         let _ = (&self.wake).write(&[1]);
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(Ok(s)) => Ok(s),
-            Ok(Err(m)) => Err(unreachable(format!("via service node {}: {m}", self.name))),
-            Err(_) => Err(unreachable(format!(
-                "via service node {}: no channel before the connect timeout",
-                self.name
-            ))),
-        }
+        ok
     }
 }
 
-impl Drop for Tunnel {
+impl Drop for Lane {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = (&self.wake).write(&[1]);
@@ -122,17 +136,146 @@ impl Drop for Tunnel {
     }
 }
 
-fn pump(
-    sess: Session,
-    fd: RawFd,
-    rx: mpsc::Receiver<OpenReq>,
-    mut wake: UnixStream,
+impl Tunnel {
+    /// The connections to service node `name`, starting with `first`.
+    pub fn new(name: String, first: Lane) -> Tunnel {
+        Tunnel {
+            name,
+            lanes: Mutex::new(vec![Arc::new(first)]),
+            growing: Mutex::new(()),
+        }
+    }
+
+    /// A live connection that is not stuck, the least loaded; a new one (made by `connect`)
+    /// when all are stuck and there is room; else the least loaded live one.
+    fn pick(
+        &self,
+        connect: &dyn Fn() -> Result<Lane, TransportError>,
+    ) -> Result<Arc<Lane>, String> {
+        let best = |lanes: &[Arc<Lane>], fresh_only: bool| {
+            lanes
+                .iter()
+                .filter(|l| l.dead().is_none() && (!fresh_only || !l.stuck()))
+                .min_by_key(|l| l.queued.load(Ordering::SeqCst))
+                .cloned()
+        };
+        if let Some(l) = best(&self.lanes.lock().unwrap_or_else(|e| e.into_inner()), true) {
+            return Ok(l);
+        }
+        let _one_at_a_time = self.growing.lock().unwrap_or_else(|e| e.into_inner());
+        {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            lanes.retain(|l| l.dead().is_none() || l.queued.load(Ordering::SeqCst) > 0);
+            if let Some(l) = best(&lanes, true) {
+                return Ok(l);
+            }
+            if lanes.len() >= MAX_LANES {
+                return best(&lanes, false).ok_or_else(|| {
+                    format!(
+                        "service node {}: every connection to it was lost",
+                        self.name
+                    )
+                });
+            }
+        }
+        match connect() {
+            Ok(lane) => {
+                let lane = Arc::new(lane);
+                self.lanes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(lane.clone());
+                Ok(lane)
+            }
+            Err(e) => {
+                let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+                best(&lanes, false).ok_or(e.message)
+            }
+        }
+    }
+
+    /// Opens a channel to `host:port` as seen from the jump host; `connect` makes a new
+    /// connection to the jump host when the existing ones are stuck.
+    pub fn open(
+        &self,
+        host: &str,
+        port: u16,
+        deadline: Instant,
+        connect: &dyn Fn() -> Result<Lane, TransportError>,
+    ) -> Result<UnixStream, TransportError> {
+        let unreachable = |m: String| TransportError::new(FailKind::Unreachable, m);
+        loop {
+            let lane = self.pick(connect).map_err(unreachable)?;
+            let (reply, rx) = mpsc::channel();
+            let state = Arc::new(AtomicU8::new(QUEUED));
+            let req = OpenReq {
+                host: host.to_string(),
+                port,
+                reply,
+                state: state.clone(),
+            };
+            if !lane.send(req) {
+                let why = lane.dead().unwrap_or_else(|| "connection lost".into());
+                return Err(unreachable(format!("service node {}: {why}", self.name)));
+            }
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left.min(STUCK_AFTER / 4)) {
+                    Ok(Ok(s)) => return Ok(s),
+                    Ok(Err(m)) => {
+                        return Err(unreachable(format!("via service node {}: {m}", self.name)))
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        // the lane died before starting this open (its message says why)
+                        let why = lane.dead().unwrap_or_else(|| "connection lost".into());
+                        return Err(unreachable(format!("service node {}: {why}", self.name)));
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if Instant::now() >= deadline {
+                    let _ = state.compare_exchange(
+                        QUEUED,
+                        CANCELLED,
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    );
+                    return Err(unreachable(format!(
+                        "via service node {}: no channel before the connect timeout",
+                        self.name
+                    )));
+                }
+                // queued behind a stuck open: move to another connection
+                if lane.stuck()
+                    && state
+                        .compare_exchange(QUEUED, CANCELLED, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+struct Shared {
     dead: Arc<Mutex<Option<String>>>,
     stop: Arc<AtomicBool>,
-) {
+    head_since: Arc<Mutex<Option<Instant>>>,
+    queued: Arc<AtomicUsize>,
+}
+
+fn pump(sess: Session, fd: RawFd, rx: mpsc::Receiver<OpenReq>, mut wake: UnixStream, sh: Shared) {
+    let Shared {
+        dead,
+        stop,
+        head_since,
+        queued,
+    } = sh;
+    let set_head = |v: Option<Instant>| *head_since.lock().unwrap_or_else(|e| e.into_inner()) = v;
     sess.set_blocking(false);
     sess.set_timeout(0);
-    let mut pending: Vec<OpenReq> = Vec::new();
+    let mut pending: std::collections::VecDeque<OpenReq> = Default::default();
+    let mut begun = false;
     let mut pipes: Vec<Pipe> = Vec::new();
     let mut buf = vec![0u8; 32 * 1024];
     let mut fatal: Option<String> = None;
@@ -143,16 +286,30 @@ fn pump(
         let mut scratch = [0u8; 64];
         while matches!(wake.read(&mut scratch), Ok(n) if n > 0) {}
         while let Ok(r) = rx.try_recv() {
-            pending.push(r);
+            pending.push_back(r);
         }
         let mut progress = false;
         // Channel opens, strictly one at a time and in order: libssh2 keeps the state of a
         // pending non-blocking direct-tcpip open in the session, so a call for another target
         // while one is pending would complete the first one.
-        while let Some(r) = pending.first() {
+        while let Some(r) = pending.front() {
+            if !begun {
+                queued.fetch_sub(1, Ordering::SeqCst);
+                let start =
+                    r.state
+                        .compare_exchange(QUEUED, STARTED, Ordering::SeqCst, Ordering::SeqCst);
+                if start.is_err() {
+                    pending.pop_front(); // cancelled: moved to another connection or given up
+                    continue;
+                }
+                begun = true;
+                set_head(Some(Instant::now()));
+            }
             match sess.channel_direct_tcpip(&r.host, r.port, None) {
                 Ok(ch) => {
-                    let r = pending.remove(0);
+                    let Some(r) = pending.pop_front() else { break };
+                    begun = false;
+                    set_head(None);
                     match UnixStream::pair() {
                         Ok((ours, theirs)) => {
                             let _ = ours.set_nonblocking(true);
@@ -177,7 +334,9 @@ fn pump(
                 }
                 Err(e) if e.code() == EAGAIN => break,
                 Err(e) => {
-                    let r = pending.remove(0);
+                    let Some(r) = pending.pop_front() else { break };
+                    begun = false;
+                    set_head(None);
                     let msg = match e.code() {
                         ErrorCode::Session(-21) => "the service node could not connect to the node (connection refused or unreachable)".to_string(),
                         _ => format!("channel open failed: {}", e.message()),
@@ -213,6 +372,8 @@ fn pump(
             for r in pending.drain(..) {
                 let _ = r.reply.send(Err(m.clone()));
             }
+            queued.store(0, Ordering::SeqCst);
+            set_head(None);
             // keep answering requests until the tunnel is dropped
             while !stop.load(Ordering::SeqCst) {
                 while let Ok(r) = rx.try_recv() {

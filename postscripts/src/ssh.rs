@@ -350,6 +350,40 @@ impl SshTransport {
         ))
     }
 
+    /// A new connection to `jump`, ready to carry channels.
+    fn jump_lane(
+        &self,
+        jump: &JumpHost,
+        limits: &Limits,
+    ) -> Result<crate::jump::Lane, TransportError> {
+        let port = jump.port.unwrap_or(22);
+        let what = format!("service node {}", jump.name);
+        let deadline = Instant::now() + limits.connect;
+        let tcp = connect_tcp(&jump.address, port, deadline, &what)?;
+        let fd = tcp
+            .try_clone()
+            .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{what}: {e}")))?;
+        let armed = self.watchdog.arm(deadline, Shutdown::Tcp(fd));
+        let mut names = vec![host_form(&jump.name, port)];
+        if jump.address != jump.name {
+            names.push(host_form(&jump.address, port));
+        }
+        let raw = tcp.as_raw_fd();
+        let res = self.open_session(tcp, &names, deadline, &what);
+        let fired = armed.fired();
+        drop(armed);
+        let sess = match res {
+            Err(mut e) if fired => {
+                e.message =
+                    format!("{what}: no SSH banner or handshake before the connect timeout");
+                return Err(e);
+            }
+            r => r?,
+        };
+        crate::jump::Lane::start(sess, raw, &jump.name)
+            .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{what}: {e}")))
+    }
+
     fn tunnel(
         &self,
         jump: &JumpHost,
@@ -360,33 +394,8 @@ impl SshTransport {
             map.entry(jump.clone()).or_default().clone()
         };
         cell.get_or_init(|| {
-            let port = jump.port.unwrap_or(22);
-            let what = format!("service node {}", jump.name);
-            let deadline = Instant::now() + limits.connect;
-            let tcp = connect_tcp(&jump.address, port, deadline, &what)?;
-            let fd = tcp
-                .try_clone()
-                .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{what}: {e}")))?;
-            let armed = self.watchdog.arm(deadline, Shutdown::Tcp(fd));
-            let mut names = vec![host_form(&jump.name, port)];
-            if jump.address != jump.name {
-                names.push(host_form(&jump.address, port));
-            }
-            let raw = tcp.as_raw_fd();
-            let res = self.open_session(tcp, &names, deadline, &what);
-            let fired = armed.fired();
-            drop(armed);
-            let sess = match res {
-                Err(mut e) if fired => {
-                    e.message =
-                        format!("{what}: no SSH banner or handshake before the connect timeout");
-                    return Err(e);
-                }
-                r => r?,
-            };
-            crate::jump::Tunnel::start(sess, raw, jump.name.clone())
-                .map(Arc::new)
-                .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{what}: {e}")))
+            let lane = self.jump_lane(jump, limits)?;
+            Ok(Arc::new(crate::jump::Tunnel::new(jump.name.clone(), lane)))
         })
         .clone()
     }
@@ -622,7 +631,8 @@ impl Transport for SshTransport {
             }
             Some(jump) => {
                 let tunnel = self.tunnel(jump, limits)?;
-                let sock = tunnel.open(target.address, target.port, connect_deadline)?;
+                let more = || self.jump_lane(jump, limits);
+                let sock = tunnel.open(target.address, target.port, connect_deadline, &more)?;
                 let clone = sock
                     .try_clone()
                     .map_err(|e| TransportError::new(FailKind::Unreachable, format!("{e}")))?;

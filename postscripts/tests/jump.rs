@@ -179,3 +179,54 @@ fn a_hung_node_behind_a_service_node_is_cut_off_at_its_timeout() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_powered_off_node_behind_a_service_node_does_not_hold_the_others() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = tempfile::tempdir().unwrap();
+    let hole = BlackHole::start();
+    let sn1 = sn("sn1", "127.1.0.250", sshd.port);
+    let c = Step::Command {
+        label: "hi".into(),
+        command: "echo hi".into(),
+    };
+    // the dead nodes come first, so their opens are at the head of the connection's queue
+    let mut jobs: Vec<NodeJob> = (1..=2)
+        .map(|i| {
+            NodeJob::new(format!("dead{i}"), "127.0.0.1")
+                .port(hole.port)
+                .via(sn1.clone())
+                .step(c.clone())
+        })
+        .collect();
+    for i in 0..30 {
+        jobs.push(
+            job(&format!("cn{}", i + 1), &node_addr(i), &sshd, &root)
+                .via(sn1.clone())
+                .step(c.clone()),
+        );
+    }
+    let mut o = opts(&root, ps.path());
+    o.fanout = 8;
+    o.connect_timeout = Duration::from_secs(6);
+    let start = Instant::now();
+    let report = run(&jobs, &sshd.transport(), &o, &Quiet).unwrap();
+    let text = report.render_text();
+    assert_eq!(report.counts[&Status::Ok], 30, "{text}");
+    for d in ["dead1", "dead2"] {
+        let n = report.node(d).unwrap();
+        assert_eq!(n.status, Status::Unreachable, "{text}");
+        assert_eq!(
+            n.reason.as_deref(),
+            Some("via service node sn1: no channel before the connect timeout")
+        );
+    }
+    assert!(report.jump_failures.is_empty(), "{text}");
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}

@@ -288,3 +288,33 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// A port whose connects hang like a powered-off node's: a listener that never accepts, its
+/// accept queue filled, so the kernel drops further SYNs.
+pub struct BlackHole {
+    pub port: u16,
+    _listener: TcpListener,
+    _held: Vec<TcpStream>,
+}
+
+impl BlackHole {
+    pub fn start() -> BlackHole {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let addr = l.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..5000 {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(s) => held.push(s),
+                Err(_) => {
+                    return BlackHole {
+                        port,
+                        _listener: l,
+                        _held: held,
+                    };
+                }
+            }
+        }
+        panic!("could not fill the accept queue of a listener");
+    }
+}
