@@ -24,7 +24,8 @@ FANOUTS=("${@:-64 256}")
 read -r -a FANOUTS <<<"${FANOUTS[*]}"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT='echo hello; uname -r'
-TOOLS=${TOOLS:-psrun pdsh clush} # e.g. TOOLS=psrun for a 10,000-node run of psrun alone
+# e.g. TOOLS=psrun for a 10,000-node run of psrun alone; add psrun-J to go through a jump host
+TOOLS=${TOOLS:-psrun pdsh clush}
 
 need=""
 for p in openssh-server pdsh clustershell; do
@@ -111,6 +112,13 @@ run_tool() { # tool fanout
     psrun)
         $TIME "$PSRUN" -H "$T/hosts" -p "$PORT" -i "$T/client" --known-hosts "$T/known_hosts" \
             -f "$f" -q --no-gather --no-progress -c "$SCRIPT" >"$T/out" 2>"$T/err" || true
+        t1=$(now)
+        ok=$(awk '/^ok:/ {print $2}' "$T/out")
+        ;;
+    psrun-J)
+        # every node through one "service node" (jump host) on the same sshd
+        $TIME "$PSRUN" -H "$T/hosts" -p "$PORT" -i "$T/client" --known-hosts "$T/known_hosts" \
+            -J "127.1.255.250:$PORT" -f "$f" -q --no-gather --no-progress -c "$SCRIPT" >"$T/out" 2>"$T/err" || true
         t1=$(now)
         ok=$(awk '/^ok:/ {print $2}' "$T/out")
         ;;

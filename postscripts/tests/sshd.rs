@@ -104,6 +104,7 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
          Match LocalAddress 127.1.0.7\n  AuthorizedKeysFile /dev/null\n",
     );
     let silent = Silent::start();
+    let hole = BlackHole::start();
     let refused = free_port();
     let root = NodeRoot::new();
     let ps = ps_dir(&[(
@@ -141,6 +142,9 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
         job("cn7", &node_addr(6), &sshd, &root).step(echo("hi", "echo hi")),
         job("cn8", &node_addr(7), &sshd, &root).step(echo("hi", "echo hi")),
         job("xn9", "127.2.0.1", &sshd, &root).step(echo("hi", "echo hi")),
+        NodeJob::new("cn11", "127.0.0.1")
+            .port(hole.port)
+            .step(echo("hi", "echo hi")),
         job("cn10", &node_addr(9), &sshd, &root).step(Step::Postscript {
             name: "missing".into(),
             args: vec![],
@@ -189,7 +193,9 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
     );
     // all in parallel: connect 3 + command 3 + grace 2 (+2 backstop) is the bound; 20 s is generous
     assert!(took < Duration::from_secs(20), "took {took:?}\n{text}");
-    assert_eq!(report.not_succeeded().len(), 9);
+    assert_eq!(st("cn11"), Status::Unreachable, "{text}");
+    assert_eq!(why("cn11"), "ssh: connect timed out");
+    assert_eq!(report.not_succeeded().len(), 10);
 }
 
 #[test]
