@@ -117,6 +117,52 @@ pub struct Args {
     /// re-arms diskful nodes for installation).
     #[arg(long = "skip-nodeset")]
     pub skip_nodeset: bool,
+    /// How the node-side steps and the service-node address probe run: `xcat` (xCAT's xdsh
+    /// and updatenode), `ssh` (this program's own SSH fan-out), `auto` (xCAT's commands where
+    /// they are installed, else SSH).
+    #[arg(
+        long = "transport",
+        value_enum,
+        value_name = "HOW",
+        default_value = "auto"
+    )]
+    pub transport: TransportKind,
+    /// SSH: nodes in flight at once.
+    #[arg(long = "fanout", value_name = "N", default_value_t = 64)]
+    pub fanout: usize,
+    /// SSH: a private key file (repeatable; default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, then
+    /// the agent).
+    #[arg(long = "identity", value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    /// SSH: the user on the nodes.
+    #[arg(long = "ssh-user", value_name = "USER", default_value = "root")]
+    pub ssh_user: String,
+    /// SSH: the port on the nodes and service nodes.
+    #[arg(long = "ssh-port", value_name = "PORT", default_value_t = 22)]
+    pub ssh_port: u16,
+    /// SSH: a known_hosts file (repeatable; default: ~/.ssh/known_hosts and
+    /// /etc/ssh/ssh_known_hosts).
+    #[arg(long = "known-hosts", value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+    /// SSH: accept and record unknown host keys (changed keys are still refused).
+    #[arg(long = "accept-new-host-keys")]
+    pub accept_new_host_keys: bool,
+    /// SSH: seconds to connect and authenticate, per node.
+    #[arg(long = "connect-timeout", value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// SSH: seconds for all the steps of one node.
+    #[arg(long = "command-timeout", value_name = "SECS", default_value_t = 300)]
+    pub command_timeout: u64,
+    /// SSH: where the postscripts are read from.
+    #[arg(
+        long = "scripts-dir",
+        value_name = "DIR",
+        default_value = "/install/postscripts"
+    )]
+    pub scripts_dir: PathBuf,
+    /// SSH: reach each node through its new service node (as `ssh -J`).
+    #[arg(long = "via-sn")]
+    pub via_sn: bool,
     /// Print the reference help of every option, generated from this definition.
     #[arg(long = "long-help")]
     pub long_help: bool,
@@ -139,6 +185,46 @@ pub enum Generate {
     CompleteZsh,
     /// fish completions.
     CompleteFish,
+}
+
+/// How node-side steps run (`--transport`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// xCAT's commands where installed, else SSH.
+    #[default]
+    Auto,
+    /// xCAT's `xdsh` and `updatenode`.
+    Xcat,
+    /// This program's SSH fan-out (the `postscripts` crate).
+    Ssh,
+}
+
+/// How the node-side steps reach the nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RemoteArgs {
+    /// `--transport`.
+    pub transport: TransportKind,
+    /// `--fanout`.
+    pub fanout: usize,
+    /// `--identity`.
+    pub identity: Vec<PathBuf>,
+    /// `--ssh-user`.
+    pub ssh_user: String,
+    /// `--ssh-port`.
+    pub ssh_port: u16,
+    /// `--known-hosts`.
+    pub known_hosts: Vec<PathBuf>,
+    /// `--accept-new-host-keys`.
+    pub accept_new_host_keys: bool,
+    /// `--connect-timeout`.
+    pub connect_timeout: u64,
+    /// `--command-timeout`.
+    pub command_timeout: u64,
+    /// `--scripts-dir`.
+    pub scripts_dir: PathBuf,
+    /// `--via-sn`.
+    pub via_sn: bool,
 }
 
 /// What the command line asks for, after xCAT's validation.
@@ -191,6 +277,8 @@ pub struct MoveArgs {
     pub journal_dir: Option<PathBuf>,
     /// `--skip-nodeset`.
     pub skip_nodeset: bool,
+    /// How node-side steps run.
+    pub remote: RemoteArgs,
 }
 
 /// A validated undo request.
@@ -380,6 +468,19 @@ pub fn validate(a: Args) -> Result<Action, UsageError> {
         db: a.db,
         journal_dir: a.journal_dir,
         skip_nodeset: a.skip_nodeset,
+        remote: RemoteArgs {
+            transport: a.transport,
+            fanout: a.fanout,
+            identity: a.identity,
+            ssh_user: a.ssh_user,
+            ssh_port: a.ssh_port,
+            known_hosts: a.known_hosts,
+            accept_new_host_keys: a.accept_new_host_keys,
+            connect_timeout: a.connect_timeout,
+            command_timeout: a.command_timeout,
+            scripts_dir: a.scripts_dir,
+            via_sn: a.via_sn,
+        },
     })))
 }
 

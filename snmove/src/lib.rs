@@ -50,6 +50,7 @@
 
 pub mod addr;
 pub mod apply;
+pub mod backend;
 pub mod cli;
 pub mod followup;
 pub mod getopt;
@@ -64,6 +65,7 @@ pub mod render;
 pub mod rewrite;
 pub mod run;
 pub mod select;
+pub mod sshside;
 
 /// Prints how long a phase took on stderr when `SNMOVE_TIMING` is set (for benchmarks).
 pub(crate) fn timing(phase: &str, since: std::time::Instant) {

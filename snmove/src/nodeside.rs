@@ -185,7 +185,12 @@ impl NodeSide for XcatCommands {
 pub struct XdshProbe;
 
 impl Probe for XdshProbe {
-    fn interfaces(&self, sn: &str, aix: bool) -> Result<String, String> {
+    fn interfaces(
+        &self,
+        sn: &str,
+        _address: Option<std::net::IpAddr>,
+        aix: bool,
+    ) -> Result<String, String> {
         let cmd = if aix {
             "/usr/sbin/ifconfig -a "
         } else {

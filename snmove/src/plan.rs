@@ -92,8 +92,9 @@ pub trait Expander {
 /// `ifconfig -a` (AIX) run on it, as xCAT reads it with `xdsh <sn>` (lines may carry a
 /// `<sn>: ` prefix).
 pub trait Probe {
-    /// The command output, or why the service node could not be asked.
-    fn interfaces(&self, sn: &str, aix: bool) -> Result<String, String>;
+    /// The command output, or why the service node could not be asked. `address` is what
+    /// the tables or the resolver say of the SN's (MN-facing) name, if anything.
+    fn interfaces(&self, sn: &str, address: Option<IpAddr>, aix: bool) -> Result<String, String>;
 }
 
 /// No way to reach service nodes.
@@ -101,7 +102,12 @@ pub trait Probe {
 pub struct NoProbe;
 
 impl Probe for NoProbe {
-    fn interfaces(&self, _sn: &str, _aix: bool) -> Result<String, String> {
+    fn interfaces(
+        &self,
+        _sn: &str,
+        _address: Option<IpAddr>,
+        _aix: bool,
+    ) -> Result<String, String> {
         Err("no transport to the service nodes is configured".into())
     }
 }
@@ -242,6 +248,39 @@ pub struct Plan {
     pub scripts: Vec<ScriptGroup>,
     /// Where node and service-node addresses came from: source → names.
     pub address_sources: BTreeMap<String, Vec<String>>,
+    /// What the node-side steps need to know of each node, in node order (empty with `-i`).
+    pub node_env: Vec<NodeEnv>,
+    /// The enabled `site` rows, key → value (the postscripts' environment).
+    pub site: BTreeMap<String, String>,
+}
+
+/// What the node-side steps need to know of one node (xCAT's postscript environment).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NodeEnv {
+    /// Node name.
+    pub node: String,
+    /// The node's address (where to connect).
+    pub address: String,
+    /// The new xcatmaster, as written (`MASTER`).
+    pub master: String,
+    /// Its address (`MASTER_IP`), when it resolves.
+    pub master_ip: Option<String>,
+    /// The new service node (MN-facing), and its address when it resolves (jump host).
+    pub service_node: String,
+    /// Address of the new service node.
+    pub service_node_address: Option<String>,
+    /// The new servicenode list (`SERVICEGROUP`).
+    pub servicegroup: String,
+    /// `noderes.syslog`.
+    pub syslog: Option<String>,
+    /// `nodetype.os`, `arch`, `profile`, `provmethod`.
+    pub os: Option<String>,
+    /// `nodetype.arch`.
+    pub arch: Option<String>,
+    /// `nodetype.profile`.
+    pub profile: Option<String>,
+    /// `nodetype.provmethod`.
+    pub provmethod: Option<String>,
 }
 
 /// A refused request: the messages to print (the last ones are the errors). Nothing was
@@ -509,7 +548,11 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
             let nets = networks(db);
             let mut sn_ips: HashMap<&str, (Vec<IpAddr>, MasterSource)> = HashMap::new();
             for sn in &servlist {
-                let got = match env.probe.interfaces(sn, os == Os::Aix) {
+                let got = match env.probe.interfaces(
+                    sn,
+                    names.lookup(sn).map(|a| a.ip),
+                    os == Os::Aix,
+                ) {
                     Ok(out) => (parse_ip_addr(&out), MasterSource::Probe),
                     Err(why) => {
                         events.push(Msg::Data(format!(
@@ -834,6 +877,52 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         let scripts = script_groups(&r, &nodes, req, os, sharedinstall)?;
         (routes, scripts)
     };
+    let mut node_env = Vec::new();
+    let mut site = BTreeMap::new();
+    if !req.ignorenodes {
+        if let Some(t) = db.table("site") {
+            if let (Some(kc), Some(vc)) = (t.column_index("key"), t.column_index("value")) {
+                for (i, row) in t.rows().iter().enumerate() {
+                    if let (Some(k), true) = (row[kc].as_deref(), t.is_row_enabled(i)) {
+                        site.entry(k.to_string())
+                            .or_insert_with(|| row[vc].clone().unwrap_or_default());
+                    }
+                }
+            }
+        }
+        let mut ips: HashMap<String, Option<String>> = HashMap::new();
+        let mut ip_of = |name: &str| -> Option<String> {
+            if looks_like_ip(name) {
+                return Some(name.to_string());
+            }
+            ips.entry(name.to_string())
+                .or_insert_with(|| names.lookup(name).map(|a| a.ip.to_string()))
+                .clone()
+        };
+        for m in &moves {
+            let n = m.node.as_str();
+            let servicegroup = m
+                .changes
+                .iter()
+                .find(|c| c.column == "servicenode")
+                .map(|c| c.new.clone())
+                .unwrap_or_default();
+            node_env.push(NodeEnv {
+                node: m.node.clone(),
+                address: m.address.clone(),
+                master: m.new_master.clone(),
+                master_ip: ip_of(&m.new_master),
+                service_node: m.new_sn.clone(),
+                service_node_address: ip_of(&m.new_sn),
+                servicegroup,
+                syslog: attr(&r, n, "noderes", "syslog")?,
+                os: attr(&r, n, "nodetype", "os")?,
+                arch: attr(&r, n, "nodetype", "arch")?,
+                profile: attr(&r, n, "nodetype", "profile")?,
+                provmethod: m.provmethod.clone(),
+            });
+        }
+    }
 
     Ok(Plan {
         request: req.clone(),
@@ -845,6 +934,8 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         follow_ups,
         routes,
         scripts,
+        node_env,
+        site,
         address_sources: sources
             .into_iter()
             .map(|(k, mut v)| {

@@ -158,7 +158,7 @@ pub fn summary(
         .chain(nodes.map(|r| r.pending.iter()).into_iter().flatten())
         .collect();
     if !pending.is_empty() {
-        lines.push("Not run here (xCAT's commands are not installed); run them yourself:".into());
+        lines.push("Still to be run (they could not be run here):".into());
         for p in pending {
             lines.push(format!("  {p}"));
         }

@@ -35,12 +35,12 @@ pub struct Context<'a> {
     pub expander: &'a dyn Expander,
     /// Node-list folding for display.
     pub fold: &'a dyn Fn(&[String]) -> String,
-    /// The service-node probe.
-    pub probe: &'a dyn Probe,
+    /// The service-node probe; `None`: chosen by `--transport`.
+    pub probe: Option<&'a dyn Probe>,
     /// The system resolver.
     pub system: &'a dyn SystemResolver,
-    /// The node-side steps.
-    pub node_side: &'a dyn NodeSide,
+    /// The node-side steps; `None`: chosen by `--transport`.
+    pub node_side: Option<&'a dyn NodeSide>,
     /// The host name stamped on messages.
     pub host: String,
 }
@@ -180,9 +180,18 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
         }
     };
     let req = Request::from(m);
+    let backend = crate::backend::Backend::choose(&m.remote);
+    let probe_box;
+    let probe: &dyn Probe = match ctx.probe {
+        Some(p) => p,
+        None => {
+            probe_box = backend.probe();
+            &*probe_box
+        }
+    };
     let env = plan::Env {
         expander: ctx.expander,
-        probe: ctx.probe,
+        probe,
         system: ctx.system,
         fold: ctx.fold,
     };
@@ -235,7 +244,12 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
     let nodes = if m.ignorenodes {
         None
     } else {
-        Some(ctx.node_side.run(&plan, console))
+        backend.set_report_path(journal.with_extension("nodes.json"));
+        Some(
+            ctx.node_side
+                .unwrap_or_else(|| backend.node_side())
+                .run(&plan, console),
+        )
     };
     let mut complete = follow_ups.iter().all(|f| f.ok());
     if let Some(r) = &nodes {

@@ -458,7 +458,7 @@ fn failing_follow_up_and_node_steps_exit_2() {
 fn without_xcat_commands_the_rest_is_listed() {
     let mut c = Cluster::new();
     c.xcat_installed = false;
-    let r = c.run(&["rack2", "-D", "sn1-c"]);
+    let r = c.run(&["rack2", "-D", "sn1-c", "--transport", "xcat"]);
     assert_eq!(r.code, Some(2));
     assert!(r
         .stdout
@@ -607,4 +607,24 @@ fn the_noderange_language_selects() {
     let r = c.run(&["cn[1-", "-D", "x"]);
     assert_eq!(r.code, Some(1));
     snap("noderange_malformed", &c, &r, &[]);
+}
+
+#[test]
+fn unusable_ssh_lists_the_node_steps() {
+    let mut c = Cluster::new();
+    c.xcat_installed = false;
+    let key = c.dir.path().join("no-such-key");
+    let r = c.run(&[
+        "rack2",
+        "-D",
+        "sn1-c",
+        "--transport",
+        "ssh",
+        "--identity",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("the node-side steps were not run"));
+    assert!(c.dump("noderes").contains("\"cn5\",\"sn1,sn2\""));
+    snap("ssh_unusable", &c, &r, &[]);
 }

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use snmove::addr::Getaddrinfo;
-use snmove::nodeside::{XcatCommands, XdshProbe};
 use snmove::run::{main_with, Context};
 use snmove::select::{fold, NoderangeExpander};
 
@@ -15,9 +14,9 @@ fn main() -> ExitCode {
     let ctx = Context {
         expander: &NoderangeExpander,
         fold: &fold,
-        probe: &XdshProbe,
+        probe: None,
         system: &Getaddrinfo,
-        node_side: &XcatCommands,
+        node_side: None,
         host: snmove::output::short_hostname(),
     };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
