@@ -188,6 +188,11 @@ impl Cluster {
 
     /// Runs `snmove args…` on this cluster (store from `XCATCFG`, host name `mn`).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `snmove args…` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, String)]) -> Run {
         let path = if self.xcat_installed {
             format!("{}:/usr/bin:/bin", self.standin.display())
         } else {
@@ -200,6 +205,7 @@ impl Cluster {
             .env("STANDIN", &self.standin)
             .env("XCATCFG", format!("CSV:{}", self.store.display()))
             .env("SNMOVE_HOSTNAME", "mn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path())
             .output()
             .expect("snmove runs");
@@ -262,6 +268,7 @@ impl Run {
 /// Removes the temporary directory and the journal's time and pid.
 pub fn redact(text: &str, root: &Path) -> String {
     let t = text.replace(&root.display().to_string(), "[TMP]");
-    let re = regex::Regex::new(r"snmove-\d+-\d+(-\d+)?\.json").unwrap();
-    re.replace_all(&t, "snmove-[TIME]-[PID].json").into_owned()
+    let re = regex::Regex::new(r"snmove-\d+-\d+(-\d+)?\.(nodes\.)?json").unwrap();
+    re.replace_all(&t, "snmove-[TIME]-[PID].${2}json")
+        .into_owned()
 }
