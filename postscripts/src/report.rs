@@ -63,6 +63,10 @@ pub struct StepResult {
     pub label: String,
     /// Its exit status; `None` when it did not run or did not report.
     pub rc: Option<i32>,
+    /// Index into [`Report::outputs`] of what this step printed (stdout lines, then stderr
+    /// lines), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<usize>,
 }
 
 /// One node.
@@ -130,13 +134,19 @@ impl Report {
         let mut remap: Vec<Option<usize>> = vec![None; outputs.len()];
         let mut ordered: Vec<String> = Vec::with_capacity(outputs.len());
         let mut outputs: Vec<Option<String>> = outputs.into_iter().map(Some).collect();
-        for n in &mut nodes {
-            if let Some(i) = n.output {
+        let mut renumber = |o: &mut Option<usize>| {
+            if let Some(i) = *o {
                 let j = *remap[i].get_or_insert_with(|| {
                     ordered.push(outputs[i].take().unwrap_or_default());
                     ordered.len() - 1
                 });
-                n.output = Some(j);
+                *o = Some(j);
+            }
+        };
+        for n in &mut nodes {
+            renumber(&mut n.output);
+            for st in &mut n.steps {
+                renumber(&mut st.output);
             }
         }
         let outputs = ordered;
@@ -174,6 +184,13 @@ impl Report {
     /// The result of `node`.
     pub fn node(&self, node: &str) -> Option<&NodeResult> {
         self.nodes.iter().find(|n| n.name == node)
+    }
+
+    /// What step `step` (0-based) of `node` printed, if anything.
+    pub fn step_output(&self, node: &str, step: usize) -> Option<&str> {
+        let n = self.node(node)?;
+        let i = n.steps.get(step)?.output?;
+        self.outputs.get(i).map(String::as_str)
     }
 
     /// The output of `node`, if it printed anything.

@@ -140,25 +140,30 @@ pub fn raise_nofile_limit() {
     }
 }
 
+/// A finished node: its result, its whole output, each step's output, the transport error.
+type NodeOutcome = (NodeResult, String, Vec<String>, Option<TransportError>);
+
 struct NodeState<'a> {
     node: &'a str,
     obs: &'a dyn Observer,
     steps: Vec<StepResult>,
     current: Option<usize>,
     done: bool,
-    /// stdout and stderr lines kept for the gathered report
-    output: [String; 2],
+    /// stdout and stderr lines kept for the report, per step (0: outside any step)
+    output: Vec<[String; 2]>,
+    kept: usize,
     truncated: bool,
 }
 
 impl NodeState<'_> {
     fn on(&mut self, p: Parsed) {
         match p {
-            Parsed::Line { stream, text, .. } => {
+            Parsed::Line { stream, step, text } => {
                 self.obs.line(self.node, stream, &text);
-                let kept = self.output[0].len() + self.output[1].len();
-                let buf = &mut self.output[stream as usize];
-                if kept + text.len() < OUTPUT_CAP {
+                let step = if step < self.output.len() { step } else { 0 };
+                let buf = &mut self.output[step][stream as usize];
+                if self.kept + text.len() < OUTPUT_CAP {
+                    self.kept += text.len() + 1;
                     buf.push_str(&text);
                     buf.push('\n');
                 } else if !self.truncated {
@@ -186,7 +191,7 @@ fn run_one(
     token: &str,
     command: &str,
     obs: &dyn Observer,
-) -> (NodeResult, String, Option<TransportError>) {
+) -> NodeOutcome {
     let start = Instant::now();
     let mut state = NodeState {
         node: &job.name,
@@ -197,11 +202,13 @@ fn run_one(
             .map(|s| StepResult {
                 label: s.label(),
                 rc: None,
+                output: None,
             })
             .collect(),
         current: None,
         done: false,
-        output: [String::new(), String::new()],
+        output: vec![[String::new(), String::new()]; job.steps.len() + 1],
+        kept: 0,
         truncated: false,
     };
     let script = render(job, scripts, &opts.node_root, token);
@@ -244,9 +251,20 @@ fn run_one(
         output: None,
     };
     // stdout then stderr: the same output folds the same whatever the arrival order
-    let [mut output, stderr] = state.output;
-    output.push_str(&stderr);
-    (result, output, terr)
+    let mut output = String::new();
+    for o in &state.output {
+        output.push_str(&o[0]);
+    }
+    for o in &state.output {
+        output.push_str(&o[1]);
+    }
+    let per_step = state
+        .output
+        .into_iter()
+        .skip(1)
+        .map(|[o, e]| o + &e)
+        .collect();
+    (result, output, per_step, terr)
 }
 
 fn classify(
@@ -388,7 +406,7 @@ pub fn run(
     let start = Instant::now();
     let next = AtomicUsize::new(0);
     let workers = opts.fanout.min(jobs.len());
-    let (tx, rx) = mpsc::channel::<(NodeResult, String, Option<TransportError>)>();
+    let (tx, rx) = mpsc::channel::<NodeOutcome>();
     let mut results: Vec<NodeResult> = Vec::with_capacity(jobs.len());
     let mut outputs: Vec<String> = Vec::new();
     let mut interned: HashMap<String, usize> = HashMap::new();
@@ -421,7 +439,7 @@ pub fn run(
         if started == 0 && !jobs.is_empty() {
             return Err(SetupError::Invalid("cannot start any worker thread".into()));
         }
-        for (mut r, out, terr) in rx {
+        for (mut r, out, per_step, terr) in rx {
             progress.done += 1;
             *progress.counts.entry(r.status).or_default() += 1;
             progress.elapsed = start.elapsed();
@@ -439,16 +457,22 @@ pub fn run(
                     jump_failures.insert(j.clone(), e.message.clone());
                 }
             }
-            if !out.is_empty() {
-                let idx = match interned.get(&out) {
+            let mut intern = |text: String| -> Option<usize> {
+                if text.is_empty() {
+                    return None;
+                }
+                Some(match interned.get(&text) {
                     Some(&i) => i,
                     None => {
-                        outputs.push(out.clone());
-                        interned.insert(out, outputs.len() - 1);
+                        outputs.push(text.clone());
+                        interned.insert(text, outputs.len() - 1);
                         outputs.len() - 1
                     }
-                };
-                r.output = Some(idx);
+                })
+            };
+            r.output = intern(out);
+            for (step, text) in r.steps.iter_mut().zip(per_step) {
+                step.output = intern(text);
             }
             obs.node_done(&r, &progress);
             results.push(r);

@@ -177,6 +177,13 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
         report.output_of("cn6").unwrap(),
         "about to fail\nstill runs\nbad thing\n"
     );
+    assert_eq!(
+        report.step_output("cn6", 0),
+        Some("about to fail\nbad thing\n")
+    );
+    assert_eq!(report.step_output("cn6", 1), Some("still runs\n"));
+    assert_eq!(report.step_output("cn4", 0), Some("started\n"));
+    assert_eq!(report.step_output("cn4", 1), None);
     assert_eq!(st("cn7"), Status::AuthFailed, "{text}");
     assert_eq!(st("cn8"), Status::HostKeyRejected, "{text}");
     assert!(why("cn8").contains("HOST KEY CHANGED"), "{text}");
