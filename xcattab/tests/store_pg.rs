@@ -464,3 +464,54 @@ fn a_missing_database_is_a_clear_error() {
     );
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn big_tables_keep_their_primary_key_and_order() {
+    // Above 5000 rows the primary key is dropped and re-added around the copy (same
+    // transaction): it must come back identical, and still refuse duplicates.
+    let db = fresh();
+    let store = open(&db);
+    store.commit(&move_batch(6000, "sn1")).unwrap();
+    let before = store.round_trips();
+    let mut b = move_batch(6000, "sn2");
+    b.set("noderes", "zz-last", [("servicenode", "sn3")]);
+    store.commit(&b).unwrap();
+    assert!(
+        store.round_trips() - before <= 12,
+        "{}",
+        store.round_trips() - before
+    );
+    let mut c = db.superuser_client().unwrap();
+    let def: String = c
+        .query_one(
+            "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = 'noderes'::regclass AND contype = 'p'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(def, "noderes_pkey PRIMARY KEY (node)");
+    let dup = c.batch_execute("INSERT INTO noderes (node) VALUES ('cn000001')");
+    assert!(dup.is_err(), "the primary key no longer refuses duplicates");
+    let t = store
+        .load(&["noderes"])
+        .unwrap()
+        .table("noderes")
+        .unwrap()
+        .clone();
+    assert_eq!(t.len(), 6001);
+    assert_eq!(t.value(0, 0), Some("cn000000"));
+    assert_eq!(t.value(5999, 1), Some("sn2"));
+    assert_eq!(t.value(6000, 0), Some("zz-last"));
+    // A duplicate key in a whole-table replacement is refused, and nothing is written.
+    let mut dupes = t.clone();
+    dupes.push_row(t.rows()[0].clone());
+    let mut b = Batch::new();
+    b.push(Op::Replace(dupes));
+    let err = store.commit(&b).unwrap_err().to_string();
+    assert!(err.contains("noderes") && err.contains("cn000000"), "{err}");
+    assert_eq!(
+        store.load(&["noderes"]).unwrap().table("noderes").unwrap(),
+        &t
+    );
+}

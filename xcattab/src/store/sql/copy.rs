@@ -12,6 +12,13 @@ pub(crate) fn encode_row<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item =
         }
         match v {
             None => out.extend_from_slice(b"\\N"),
+            Some(s)
+                if !s
+                    .bytes()
+                    .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t')) =>
+            {
+                out.extend_from_slice(s.as_bytes())
+            }
             Some(s) => {
                 for &b in s.as_bytes() {
                     match b {
@@ -45,7 +52,7 @@ pub(crate) fn decode(data: &[u8], width: usize) -> Result<Vec<Row>, CopyFormatEr
     let body = data.strip_suffix(b"\n").unwrap_or(data);
     let mut rows = Vec::new();
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
-        let row = decode_line(line, n + 1)?;
+        let row = decode_line(line, n + 1, width)?;
         if row.len() != width {
             return Err(CopyFormatError {
                 line: n + 1,
@@ -57,11 +64,22 @@ pub(crate) fn decode(data: &[u8], width: usize) -> Result<Vec<Row>, CopyFormatEr
     Ok(rows)
 }
 
-fn decode_line(line: &[u8], n: usize) -> Result<Row, CopyFormatError> {
-    let mut row = Vec::new();
+fn text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+fn decode_line(line: &[u8], n: usize, width: usize) -> Result<Row, CopyFormatError> {
+    let mut row = Vec::with_capacity(width);
     for field in line.split(|&b| b == b'\t') {
         if field == b"\\N" {
             row.push(None);
+            continue;
+        }
+        if !field.contains(&b'\\') {
+            row.push(Some(text(field.to_vec())));
             continue;
         }
         let mut out = Vec::with_capacity(field.len());
@@ -110,10 +128,7 @@ fn decode_line(line: &[u8], n: usize) -> Result<Row, CopyFormatError> {
                 other => out.push(other),
             }
         }
-        row.push(Some(match String::from_utf8(out) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        }));
+        row.push(Some(text(out)));
     }
     Ok(row)
 }
