@@ -33,7 +33,7 @@
 //!
 //! Modules: [`job`] (input), [`script`] (the node script and its in-band step markers),
 //! [`transport`] (the [`Transport`] trait and the deadline watchdog), [`ssh`] (libssh2),
-//! `jump` (service nodes as jump hosts), [`hostkeys`] (known_hosts), [`run`] (the bounded
+//! `jump` (service nodes as jump hosts), [`hostkeys`] (known_hosts), [`mod@run`] (the bounded
 //! fan-out), [`report`] (text, JSON, retry, console), [`addr`] (a service node's addresses).
 
 #![warn(missing_docs)]

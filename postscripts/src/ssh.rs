@@ -16,7 +16,7 @@ use base64::Engine as _;
 use ssh2::{BlockDirections, ErrorCode, Session};
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -430,6 +430,32 @@ fn is_encrypted(pem: &str) -> bool {
     rest.get(4..4 + len).is_some_and(|cipher| cipher != b"none")
 }
 
+/// Resolves `address` before `deadline`: an IP literal at once, a name in a helper thread
+/// (the system resolver has no timeout of its own below its resolv.conf retries).
+fn resolve(address: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = address.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = address.to_string();
+    std::thread::Builder::new()
+        .name("psrun-resolve".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let r = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.collect::<Vec<_>>());
+            let _ = tx.send(r);
+        })
+        .map_err(|e| e.to_string())?;
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(a)) if !a.is_empty() => Ok(a),
+        Ok(Ok(_)) => Err("no address".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer from the resolver before the connect timeout".into()),
+    }
+}
+
 /// Connects with a deadline, trying each address the name resolves to.
 fn connect_tcp(
     address: &str,
@@ -438,10 +464,8 @@ fn connect_tcp(
     what: &str,
 ) -> Result<TcpStream, TransportError> {
     let unreachable = |m: String| TransportError::new(FailKind::Unreachable, m);
-    let addrs: Vec<_> = (address, port)
-        .to_socket_addrs()
-        .map_err(|e| unreachable(format!("{what}: cannot resolve the address: {e}")))?
-        .collect();
+    let addrs = resolve(address, port, deadline)
+        .map_err(|e| unreachable(format!("{what}: cannot resolve the address: {e}")))?;
     let mut last = None;
     for a in &addrs {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -142,6 +142,7 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
         job("cn7", &node_addr(6), &sshd, &root).step(echo("hi", "echo hi")),
         job("cn8", &node_addr(7), &sshd, &root).step(echo("hi", "echo hi")),
         job("xn9", "127.2.0.1", &sshd, &root).step(echo("hi", "echo hi")),
+        NodeJob::new("cn12", "no-such-node.invalid").step(echo("hi", "echo hi")),
         NodeJob::new("cn11", "127.0.0.1")
             .port(hole.port)
             .step(echo("hi", "echo hi")),
@@ -202,7 +203,12 @@ fn every_fault_gets_its_status_and_the_run_is_bounded() {
     assert!(took < Duration::from_secs(20), "took {took:?}\n{text}");
     assert_eq!(st("cn11"), Status::Unreachable, "{text}");
     assert_eq!(why("cn11"), "ssh: connect timed out");
-    assert_eq!(report.not_succeeded().len(), 10);
+    assert_eq!(st("cn12"), Status::Unreachable, "{text}");
+    assert!(
+        why("cn12").starts_with("ssh: cannot resolve the address: "),
+        "{text}"
+    );
+    assert_eq!(report.not_succeeded().len(), 11);
 }
 
 #[test]
