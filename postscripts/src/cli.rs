@@ -78,8 +78,8 @@ pub struct Args {
     #[arg(short = 'J', long, value_name = "HOST")]
     pub jump: Option<String>,
 
-    /// Nodes in flight at once (xdsh's default).
-    #[arg(short = 'f', long, default_value_t = crate::run::DEFAULT_FANOUT, value_name = "N")]
+    /// Nodes in flight at once (xdsh's default; like xdsh, DSH_FANOUT sets it too).
+    #[arg(short = 'f', long, env = "DSH_FANOUT", default_value_t = crate::run::DEFAULT_FANOUT, value_name = "N")]
     pub fanout: usize,
 
     /// Seconds allowed for TCP connect, SSH handshake and authentication, per node.

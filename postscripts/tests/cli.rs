@@ -7,7 +7,9 @@ use common::*;
 use std::process::Command;
 
 fn psrun() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_psrun"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_psrun"));
+    c.env_remove("DSH_FANOUT");
+    c
 }
 
 fn sorted_lines(s: &[u8]) -> String {
@@ -167,5 +169,65 @@ fn bad_input_exits_2_with_a_clear_message() {
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         "psrun: cannot use identity /nonexistent/key: No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn jobs_file_is_the_library_input_as_json() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let kh = sshd.known_hosts_wildcard();
+    let dir = tempfile::tempdir().unwrap();
+    let jobs: Vec<postscripts::NodeJob> = (0..3)
+        .map(|i| {
+            job(&format!("cn{}", i + 1), &node_addr(i), &sshd, &root).step(
+                postscripts::Step::Command {
+                    label: "who".into(),
+                    command: "echo \"I am $NODE\"".into(),
+                },
+            )
+        })
+        .collect();
+    let file = dir.path().join("jobs.json");
+    std::fs::write(&file, serde_json::to_string(&jobs).unwrap()).unwrap();
+    let json = dir.path().join("r.json");
+    let o = psrun()
+        .arg("--jobs")
+        .arg(&file)
+        .arg("-i")
+        .arg(sshd.path("client"))
+        .arg("--known-hosts")
+        .arg(&kh)
+        .arg("--json")
+        .arg(&json)
+        .args(["-q", "--no-gather"])
+        .env("DSH_FANOUT", "2")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = postscripts::Report::load(&json).unwrap();
+    assert_eq!(r.fanout, 2, "DSH_FANOUT is honoured");
+    assert_eq!(r.step_output("cn2", 0), Some("I am cn2\n"));
+    let o = psrun()
+        .arg("--jobs")
+        .arg(dir.path().join("missing.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::write(&file, "[{\"name\": 3}]").unwrap();
+    let o = psrun().arg("--jobs").arg(&file).output().unwrap();
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        e.starts_with(&format!(
+            "psrun: {}: invalid type: integer `3`, expected a string at line 1 column",
+            file.display()
+        )),
+        "{e}"
     );
 }
