@@ -10,9 +10,11 @@ use crate::table::{Row, Table, Value};
 /// One write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    /// Upsert the row keyed exactly `key` (no notion of groups): update the given columns if
-    /// the row exists, otherwise insert a new row at the end holding the key and the given
-    /// columns — unless every given value is NULL or empty, in which case nothing is inserted.
+    /// Upsert the row keyed exactly `key` (no notion of groups), as xCAT's `setNodeAttribs`:
+    /// update the given columns if a row with that key exists (disabled or not; the text
+    /// `NULL` is then stored as NULL), otherwise insert a new row at the end holding the key
+    /// and the given columns (verbatim) — unless every given value is NULL or empty, in which
+    /// case nothing is inserted.
     Set {
         /// Table name.
         table: String,
@@ -378,6 +380,13 @@ impl TableState {
             Some(row) => {
                 let mut did = false;
                 for (i, v) in cols {
+                    // xCAT's update path stores the text NULL as SQL NULL (its insert path
+                    // stores it verbatim).
+                    let v = if v.as_deref() == Some("NULL") {
+                        &None
+                    } else {
+                        v
+                    };
                     if &row[i] != v {
                         row[i].clone_from(v);
                         did = true;

@@ -13,8 +13,11 @@
 //!
 //! `nodelist` never inherits. Raw reads (dump views) use [`Table`] directly.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::database::Database;
 use crate::regexval::{self, RegexValueError, ValueTemplate};
@@ -80,9 +83,9 @@ pub struct Resolved<'db> {
 
 struct TableIndex<'db> {
     /// First enabled row of each key.
-    rows: HashMap<&'db str, usize>,
+    rows: FxHashMap<&'db str, usize>,
     /// Parsed computed values of this table, by raw text.
-    templates: HashMap<&'db str, Result<ValueTemplate, RegexValueError>>,
+    templates: FxHashMap<&'db str, Result<ValueTemplate, RegexValueError>>,
 }
 
 /// Resolves node attributes over a [`Database`] snapshot. Cheap to create; per-table indexes are
@@ -100,15 +103,40 @@ struct TableIndex<'db> {
 /// // Several columns of one table at once (the row chain is looked up once):
 /// let v = r.attrs("cn7", "noderes", &["servicenode", "netboot"]).unwrap();
 /// assert_eq!(v, [Some("sn1,sn2".to_string()), None]);
+/// // Many nodes: prepare the columns once, get borrowed values.
+/// let cols = r.columns("noderes", &["servicenode", "xcatmaster"]).unwrap();
+/// let v = r.values("cn7", &cols).unwrap();
+/// assert_eq!(v[1].as_deref(), Some("sn1-c"));
 /// ```
 pub struct Resolver<'db> {
     db: &'db Database,
     /// Each node's groups: a range of `group_names`.
-    nodes: HashMap<&'db str, (u32, u32)>,
+    nodes: FxHashMap<&'db str, (u32, u32)>,
     group_names: Vec<&'db str>,
     node_order: Vec<&'db str>,
     hierarchical: HashMap<String, String>,
     indexes: HashMap<&'db str, OnceLock<Option<TableIndex<'db>>>>,
+}
+
+/// Columns of one table prepared for resolving many nodes ([`Resolver::columns`]).
+#[derive(Debug, Clone)]
+pub struct Columns<'db> {
+    table: &'db Table,
+    name: String,
+    /// (column name, position, hierarchical delimiter)
+    cols: Vec<(String, usize, Option<String>)>,
+}
+
+impl Columns<'_> {
+    /// The table.
+    pub fn table(&self) -> &str {
+        &self.name
+    }
+
+    /// The column names, in the order values are returned.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.cols.iter().map(|(n, _, _)| n.as_str())
+    }
 }
 
 /// Whether xCAT treats a stored value as "not set" (`/^$/` in Perl: empty, or a lone newline).
@@ -122,11 +150,48 @@ fn lookup_key(k: &str) -> bool {
     !(k.is_empty() || k == "0")
 }
 
+/// Rows of a resolution chain: (row key, row index). Small: a node and its few groups.
+type Chain<'db> = smallvec_chain::Chain<'db>;
+
+mod smallvec_chain {
+    /// Up to 8 rows inline (a node and its groups), more on the heap.
+    pub(super) struct Chain<'db> {
+        inline: [(&'db str, usize); 8],
+        len: usize,
+        spill: Vec<(&'db str, usize)>,
+    }
+
+    impl<'db> Chain<'db> {
+        pub(super) fn new() -> Self {
+            Chain {
+                inline: [("", 0); 8],
+                len: 0,
+                spill: Vec::new(),
+            }
+        }
+
+        pub(super) fn push(&mut self, x: (&'db str, usize)) {
+            if self.len < 8 {
+                self.inline[self.len] = x;
+            } else {
+                self.spill.push(x);
+            }
+            self.len += 1;
+        }
+
+        pub(super) fn iter(&self) -> impl Iterator<Item = &(&'db str, usize)> {
+            self.inline[..self.len.min(8)]
+                .iter()
+                .chain(self.spill.iter())
+        }
+    }
+}
+
 impl<'db> Resolver<'db> {
     /// Prepares resolution over `db` (which should hold `nodelist`, `site` when
     /// `hierarchicalattrs` matters, and the tables to resolve).
     pub fn new(db: &'db Database) -> Self {
-        let mut nodes = HashMap::new();
+        let mut nodes = FxHashMap::default();
         let mut group_names = Vec::new();
         let mut node_order = Vec::new();
         if let Some(nl) = db.table("nodelist") {
@@ -134,6 +199,7 @@ impl<'db> Resolver<'db> {
             if let Some(nc) = nc {
                 nodes.reserve(nl.len());
                 node_order.reserve(nl.len());
+                group_names.reserve(nl.len() * 3);
                 for (i, row) in nl.rows().iter().enumerate() {
                     if !nl.is_row_enabled(i) {
                         continue;
@@ -148,11 +214,10 @@ impl<'db> Resolver<'db> {
                     let start = group_names.len() as u32;
                     if let Some(g) = gc.and_then(|c| row[c].as_deref()) {
                         // Perl's split(/,/): trailing empty names dropped, others kept.
-                        let mut parts: Vec<&str> = g.split(',').collect();
-                        while parts.last() == Some(&"") {
-                            parts.pop();
+                        let g = g.trim_end_matches(',');
+                        if !g.is_empty() {
+                            group_names.extend(g.split(','));
                         }
-                        group_names.extend(parts);
                     }
                     nodes.insert(node, (start, group_names.len() as u32));
                 }
@@ -246,6 +311,60 @@ impl<'db> Resolver<'db> {
         chain
     }
 
+    /// Prepares columns of a table for [`Resolver::values`] (checks the table and the columns
+    /// once, for any number of nodes).
+    pub fn columns(&self, table: &str, columns: &[&str]) -> Result<Columns<'db>, ResolveError> {
+        let (t, _) = self.index(table)?;
+        let mut cols = Vec::with_capacity(columns.len());
+        for c in columns {
+            let i = t
+                .column_index(c)
+                .ok_or_else(|| ResolveError::NoSuchColumn {
+                    table: table.to_string(),
+                    column: c.to_string(),
+                })?;
+            let hier = if table == "nodelist" {
+                None
+            } else {
+                self.hierarchical.get(*c).cloned()
+            };
+            cols.push((c.to_string(), i, hier));
+        }
+        Ok(Columns {
+            table: t,
+            name: table.to_string(),
+            cols,
+        })
+    }
+
+    /// The resolved values of prepared columns for one node, in column order; borrowed from
+    /// the snapshot unless computed.
+    pub fn values(
+        &self,
+        node: &str,
+        cols: &Columns<'db>,
+    ) -> Result<Vec<Option<Cow<'db, str>>>, ResolveError> {
+        let (_, ix) = self.index(&cols.name)?;
+        let chain = self.chain(node, &cols.name, ix);
+        let mut out = Vec::with_capacity(cols.cols.len());
+        for (name, c, hier) in &cols.cols {
+            out.push(
+                self.resolve_col(
+                    node,
+                    &cols.name,
+                    cols.table,
+                    ix,
+                    &chain,
+                    name,
+                    *c,
+                    hier.as_deref(),
+                )?
+                .0,
+            );
+        }
+        Ok(out)
+    }
+
     /// One resolved attribute.
     pub fn attr(
         &self,
@@ -265,10 +384,13 @@ impl<'db> Resolver<'db> {
     ) -> Result<Vec<Option<String>>, ResolveError> {
         let (t, ix) = self.index(table)?;
         let chain = self.chain(node, table, ix);
-        columns
-            .iter()
-            .map(|c| Ok(self.resolve_in(node, table, t, ix, &chain, c)?.value))
-            .collect()
+        let mut out = Vec::with_capacity(columns.len());
+        for column in columns {
+            let (c, hier) = self.column(table, t, column)?;
+            let (v, _, _) = self.resolve_col(node, table, t, ix, &chain, column, c, hier)?;
+            out.push(v.map(Cow::into_owned));
+        }
+        Ok(out)
     }
 
     /// One resolved attribute with its provenance.
@@ -280,10 +402,38 @@ impl<'db> Resolver<'db> {
     ) -> Result<Resolved<'db>, ResolveError> {
         let (t, ix) = self.index(table)?;
         let chain = self.chain(node, table, ix);
-        self.resolve_in(node, table, t, ix, &chain, column)
+        let (c, hier) = self.column(table, t, column)?;
+        let (value, raw, from) = self.resolve_col(node, table, t, ix, &chain, column, c, hier)?;
+        Ok(Resolved {
+            value: value.map(Cow::into_owned),
+            raw,
+            from,
+        })
     }
 
-    fn resolve_in(
+    fn column(
+        &self,
+        table: &str,
+        t: &Table,
+        column: &str,
+    ) -> Result<(usize, Option<&str>), ResolveError> {
+        let c = t
+            .column_index(column)
+            .ok_or_else(|| ResolveError::NoSuchColumn {
+                table: table.to_string(),
+                column: column.to_string(),
+            })?;
+        let hier = if table == "nodelist" || self.hierarchical.is_empty() {
+            None
+        } else {
+            self.hierarchical.get(column).map(String::as_str)
+        };
+        Ok((c, hier))
+    }
+
+    /// (value, raw stored value, key of the row it came from)
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_col(
         &self,
         node: &str,
         table: &str,
@@ -291,25 +441,17 @@ impl<'db> Resolver<'db> {
         ix: &TableIndex<'db>,
         chain: &Chain<'db>,
         column: &str,
-    ) -> Result<Resolved<'db>, ResolveError> {
-        let col = t
-            .column_index(column)
-            .ok_or_else(|| ResolveError::NoSuchColumn {
-                table: table.to_string(),
-                column: column.to_string(),
-            })?;
+        col: usize,
+        hier: Option<&str>,
+    ) -> Result<ResolvedParts<'db>, ResolveError> {
+        let rows = t.rows();
         let get = |r: usize| -> Option<&'db str> {
-            let v = t.rows()[r][col].as_deref();
+            let v = rows[r][col].as_deref();
             if is_unset(v) {
                 None
             } else {
                 v
             }
-        };
-        let hier = if table == "nodelist" {
-            None
-        } else {
-            self.hierarchical.get(column)
         };
         let owned;
         let (text, raw, from): (&str, Option<&'db str>, Option<&'db str>) =
@@ -323,50 +465,49 @@ impl<'db> Resolver<'db> {
                     }
                 }
                 if parts.is_empty() {
-                    return Ok(Resolved::unset());
+                    return Ok((None, None, None));
                 }
                 owned = join_hierarchical(&parts, delim);
                 (owned.as_str(), None, from)
             } else {
                 match chain.iter().find_map(|&(k, r)| get(r).map(|v| (v, k))) {
-                    Some((v, k)) => (v, Some(v), Some(k)),
-                    None => return Ok(Resolved::unset()),
+                    Some((v, k)) => {
+                        if !regexval::is_computed(v) {
+                            return Ok((Some(Cow::Borrowed(v)), Some(v), Some(k)));
+                        }
+                        (v, Some(v), Some(k))
+                    }
+                    None => return Ok((None, None, None)),
                 }
             };
-        let value = if !regexval::is_computed(text) {
-            Some(text.to_string())
-        } else {
-            let err = |source| {
-                ResolveError::Computed(Box::new(ComputedError {
-                    table: table.to_string(),
-                    column: column.to_string(),
-                    node: node.to_string(),
-                    row: from.unwrap_or("").to_string(),
-                    raw: text.to_string(),
-                    source,
-                }))
-            };
-            let applied = match ix.templates.get(text) {
-                Some(Ok(tpl)) => tpl.apply(node),
-                Some(Err(e)) => Err(e.clone()),
-                None => ValueTemplate::parse(text).and_then(|tpl| tpl.apply(node)),
-            };
-            applied.map_err(err)?
+        if !regexval::is_computed(text) {
+            return Ok((Some(Cow::Owned(text.to_string())), raw, from));
+        }
+        let err = |source| {
+            ResolveError::Computed(Box::new(ComputedError {
+                table: table.to_string(),
+                column: column.to_string(),
+                node: node.to_string(),
+                row: from.unwrap_or("").to_string(),
+                raw: text.to_string(),
+                source,
+            }))
         };
-        Ok(Resolved { value, raw, from })
+        let applied = match ix.templates.get(text) {
+            Some(Ok(tpl)) => tpl.apply(node),
+            Some(Err(e)) => Err(e.clone()),
+            None => ValueTemplate::parse(text).and_then(|tpl| tpl.apply(node)),
+        };
+        Ok((applied.map_err(err)?.map(Cow::Owned), raw, from))
     }
 }
 
-/// Rows of a resolution chain: (row key, row index). Small: a node and its few groups.
-type Chain<'db> = Vec<(&'db str, usize)>;
+type ResolvedParts<'db> = (Option<Cow<'db, str>>, Option<&'db str>, Option<&'db str>);
 
 impl Resolved<'_> {
-    fn unset() -> Self {
-        Resolved {
-            value: None,
-            raw: None,
-            from: None,
-        }
+    /// Whether the attribute is set.
+    pub fn is_set(&self) -> bool {
+        self.value.is_some()
     }
 }
 
@@ -380,8 +521,8 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
             None
         })
         .and_then(|c| t.column_index(c))?;
-    let mut rows = HashMap::with_capacity(t.len());
-    let mut templates = HashMap::new();
+    let mut rows = FxHashMap::with_capacity_and_hasher(t.len(), Default::default());
+    let mut templates = FxHashMap::default();
     for (i, row) in t.rows().iter().enumerate() {
         if !t.is_row_enabled(i) {
             continue;

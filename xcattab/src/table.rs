@@ -1,6 +1,6 @@
 //! In-memory tables: a column list and rows of nullable text values, in storage order.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 use crate::schema::{self, TableSchema};
@@ -41,8 +41,10 @@ pub struct Table {
     rows: Vec<Row>,
     disable_col: Option<usize>,
     key_cols: Vec<usize>,
+    /// Column name → position.
+    col_map: FxHashMap<Box<str>, usize>,
     /// Key text (key fields joined by NUL, NULL read as '') → index of the first row with it.
-    index: OnceLock<HashMap<Box<str>, usize>>,
+    index: OnceLock<FxHashMap<Box<str>, usize>>,
 }
 
 impl PartialEq for Table {
@@ -96,6 +98,7 @@ impl Table {
             rows: Vec::new(),
             disable_col: None,
             key_cols: Vec::new(),
+            col_map: FxHashMap::default(),
             index: OnceLock::new(),
         };
         t.columns_changed();
@@ -103,6 +106,10 @@ impl Table {
     }
 
     fn columns_changed(&mut self) {
+        self.col_map = FxHashMap::default();
+        for (i, c) in self.columns.iter().enumerate() {
+            self.col_map.entry(c.as_str().into()).or_insert(i);
+        }
         self.disable_col = self.columns.iter().position(|c| c == "disable");
         self.key_cols = match schema::table(&self.name) {
             Some(s) => s
@@ -160,7 +167,7 @@ impl Table {
 
     /// Position of a column.
     pub fn column_index(&self, column: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == column)
+        self.col_map.get(column).copied()
     }
 
     /// Positions of the key columns: the schema's keys, or the first column for tables the
@@ -262,7 +269,7 @@ impl Table {
             return None;
         }
         let ix = self.index.get_or_init(|| {
-            let mut m = HashMap::with_capacity(self.rows.len());
+            let mut m = FxHashMap::with_capacity_and_hasher(self.rows.len(), Default::default());
             for (i, r) in self.rows.iter().enumerate() {
                 m.entry(self.row_key_text(r)).or_insert(i);
             }

@@ -32,7 +32,7 @@
 
 mod perl;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use perl::{Expr, Scalar};
 
@@ -73,7 +73,8 @@ pub enum RegexValueError {
 /// assert!(!is_computed("sn1,sn2"));
 /// ```
 pub fn is_computed(value: &str) -> bool {
-    slash_parts(value).is_some() || pipe_body(value).is_some()
+    matches!(value.as_bytes().first(), Some(b'/' | b'|'))
+        && (slash_parts(value).is_some() || pipe_body(value).is_some())
 }
 
 /// Perl's `/^...$/`: `$` also matches before a final newline. Returns the text without it.
@@ -124,8 +125,16 @@ fn chop(s: &str) -> &str {
 /// A compiled Perl-style regular expression.
 #[derive(Debug, Clone)]
 struct Pattern {
-    source: String,
-    re: Option<Arc<fancy_regex::Regex>>,
+    source: Arc<str>,
+    re: Option<Arc<Engine>>,
+}
+
+/// The regex crate for what it supports (fast, linear time), fancy-regex for back-references
+/// and look-around.
+#[derive(Debug)]
+enum Engine {
+    Std(regex::Regex),
+    Fancy(fancy_regex::Regex),
 }
 
 struct Found<'n> {
@@ -140,39 +149,56 @@ impl Pattern {
             // Perl reuses the last successful pattern for an empty one; in transRegexAttrs that
             // is the shape test on the value, which never matches a node name.
             return Ok(Pattern {
-                source: String::new(),
+                source: Arc::from(""),
                 re: None,
             });
         }
         let translated = translate(source);
-        let re = fancy_regex::RegexBuilder::new(&translated)
-            .backtrack_limit(1_000_000)
-            .build()
-            .map_err(|e| RegexValueError::Pattern {
-                pattern: source.to_string(),
-                reason: e.to_string(),
-            })?;
+        let engine = match regex::Regex::new(&translated) {
+            Ok(re) => Engine::Std(re),
+            Err(_) => Engine::Fancy(
+                fancy_regex::RegexBuilder::new(&translated)
+                    .backtrack_limit(1_000_000)
+                    .build()
+                    .map_err(|e| RegexValueError::Pattern {
+                        pattern: source.to_string(),
+                        reason: e.to_string(),
+                    })?,
+            ),
+        };
         Ok(Pattern {
-            source: source.to_string(),
-            re: Some(Arc::new(re)),
+            source: Arc::from(source),
+            re: Some(Arc::new(engine)),
         })
     }
 
     fn find<'n>(&self, node: &'n str) -> Result<Option<Found<'n>>, RegexValueError> {
         let Some(re) = &self.re else { return Ok(None) };
-        let caps = re.captures(node).map_err(|e| RegexValueError::Match {
-            pattern: self.source.clone(),
-            node: node.to_string(),
-            reason: e.to_string(),
-        })?;
-        Ok(caps.map(|c| {
-            let m = c.get(0);
-            Found {
-                start: m.map(|m| m.start()).unwrap_or(0),
-                end: m.map(|m| m.end()).unwrap_or(0),
-                caps: (1..c.len()).map(|i| c.get(i).map(|m| m.as_str())).collect(),
+        match &**re {
+            Engine::Std(re) => Ok(re.captures(node).map(|c| {
+                let m = c.get(0);
+                Found {
+                    start: m.map(|m| m.start()).unwrap_or(0),
+                    end: m.map(|m| m.end()).unwrap_or(0),
+                    caps: (1..c.len()).map(|i| c.get(i).map(|m| m.as_str())).collect(),
+                }
+            })),
+            Engine::Fancy(re) => {
+                let caps = re.captures(node).map_err(|e| RegexValueError::Match {
+                    pattern: self.source.to_string(),
+                    node: node.to_string(),
+                    reason: e.to_string(),
+                })?;
+                Ok(caps.map(|c| {
+                    let m = c.get(0);
+                    Found {
+                        start: m.map(|m| m.start()).unwrap_or(0),
+                        end: m.map(|m| m.end()).unwrap_or(0),
+                        caps: (1..c.len()).map(|i| c.get(i).map(|m| m.as_str())).collect(),
+                    }
+                }))
             }
-        }))
+        }
     }
 }
 
@@ -249,31 +275,29 @@ enum Source {
     Easy(Arc<EasyCache>),
 }
 
+/// Easy-form patterns by number of digit runs (compiled once each).
 #[derive(Debug, Default)]
 struct EasyCache {
-    by_count: Mutex<Vec<Option<Pattern>>>,
+    by_count: [OnceLock<Pattern>; 16],
 }
 
 impl Source {
-    fn pattern_for(&self, node: &str) -> Result<Pattern, RegexValueError> {
+    fn pattern_for(&self, node: &str) -> Result<std::borrow::Cow<'_, Pattern>, RegexValueError> {
+        use std::borrow::Cow;
         match self {
-            Source::Fixed(p) => Ok(p.clone()),
+            Source::Fixed(p) => Ok(Cow::Borrowed(p)),
             Source::Easy(cache) => {
                 let n = digit_runs(node);
-                if let Ok(mut v) = cache.by_count.lock() {
-                    if let Some(Some(p)) = v.get(n) {
-                        return Ok(p.clone());
-                    }
-                    let p = Pattern::new(&easy_pattern(n))?;
-                    if n < 64 {
-                        if v.len() <= n {
-                            v.resize(n + 1, None);
+                match cache.by_count.get(n) {
+                    Some(cell) => {
+                        if let Some(p) = cell.get() {
+                            return Ok(Cow::Borrowed(p));
                         }
-                        v[n] = Some(p.clone());
+                        let p = Pattern::new(&easy_pattern(n))?;
+                        Ok(Cow::Borrowed(cell.get_or_init(|| p)))
                     }
-                    return Ok(p);
+                    None => Ok(Cow::Owned(Pattern::new(&easy_pattern(n))?)),
                 }
-                Pattern::new(&easy_pattern(n))
             }
         }
     }
