@@ -96,6 +96,17 @@ pub enum Step {
         /// The IP of the new xcatmaster.
         server: String,
     },
+    /// AIX (snmove §10.12): find the interface that owns `client` in `netstat -in`, map its
+    /// name to the adapter (`en*`→`ent*`, `hf*`→`hfi*`, `et*`→`ent*`) and run
+    /// `bootlist -m normal <adapter> gateway=<gateway> bserver=<server> client=<client>`.
+    AixBootlist {
+        /// The node's IP address.
+        client: String,
+        /// The gateway of the node's network.
+        gateway: String,
+        /// The IP of the new xcatmaster (the boot server).
+        server: String,
+    },
     /// AIX diskful nodes: `niminit -a name=<name> -a master=<master>`.
     Niminit {
         /// The NIM client name (the node).
@@ -120,6 +131,7 @@ impl Step {
             Step::DefaultRoute { .. } | Step::AixDefaultRoute { .. } => "route".into(),
             Step::Postscript { name, .. } => name.clone(),
             Step::AixXcatinfo { .. } => "etc-xcatinfo".into(),
+            Step::AixBootlist { .. } => "bootlist".into(),
             Step::Niminit { .. } => "niminit".into(),
             Step::Command { label, .. } => label.clone(),
         }
@@ -314,4 +326,95 @@ impl XcatEnv {
         }
         env
     }
+}
+
+/// What the node-side steps of one moved node depend on (plain values snmove computes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveInput {
+    /// The node's `nodetype.os` is `AIX`.
+    pub aix: bool,
+    /// NIM client name and NIM master (the new SN, MN-facing name) for `niminit`: AIX diskful
+    /// (`standalone`) nodes only.
+    pub niminit: Option<(String, String)>,
+    /// IP of the new xcatmaster: `XCATSERVER` (Linux /opt/xcat/xcatinfo, AIX /etc/xcatinfo).
+    pub server_ip: String,
+    /// The node's new `noderes.servicenode` list (`SERVICEGROUP`).
+    pub servicegroup: Option<String>,
+    /// `site.httpport`, when known (`HTTPPORT`).
+    pub httpport: Option<String>,
+    /// §10.11: the new gateway when the node's network has `gateway=<xcatmaster>`; on AIX with
+    /// the old gateway (IP of the old xcatmaster) as `.1`.
+    pub gateway: Option<(String, Option<String>)>,
+    /// §10.12 (AIX): the node's IP and its network's gateway for `bootlist`.
+    pub bootlist: Option<(String, String)>,
+    /// §10.13: the script string from [`select_postscripts`] (empty: none).
+    pub scripts: String,
+}
+
+/// The node-side steps of a move for one node, in xCAT's order (snmove.md §10): `niminit`
+/// (10.8), AIX `/etc/xcatinfo` (10.10), the default route (10.11), AIX `bootlist` (10.12),
+/// then what `updatenode -s` (Linux `/opt/xcat/xcatinfo`) and `updatenode -P` do (10.13).
+///
+/// ```
+/// use postscripts::{move_steps, MoveInput, Step};
+/// let linux = MoveInput {
+///     server_ip: "10.1.2.100".into(),
+///     servicegroup: Some("sn2,sn1".into()),
+///     gateway: Some(("10.1.2.100".into(), None)),
+///     scripts: "syslog,setupntp".into(),
+///     ..Default::default()
+/// };
+/// let labels: Vec<String> = move_steps(&linux).iter().map(Step::label).collect();
+/// assert_eq!(labels, ["route", "xcatinfo", "syslog", "setupntp"]);
+/// let aix = MoveInput {
+///     aix: true,
+///     niminit: Some(("cn1".into(), "sn2".into())),
+///     server_ip: "10.1.2.100".into(),
+///     bootlist: Some(("10.1.0.5".into(), "10.1.0.1".into())),
+///     scripts: "syslog".into(),
+///     ..Default::default()
+/// };
+/// let labels: Vec<String> = move_steps(&aix).iter().map(Step::label).collect();
+/// assert_eq!(labels, ["niminit", "etc-xcatinfo", "bootlist", "syslog"]);
+/// ```
+pub fn move_steps(m: &MoveInput) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if m.aix {
+        if let Some((name, master)) = &m.niminit {
+            steps.push(Step::Niminit {
+                name: name.clone(),
+                master: master.clone(),
+            });
+        }
+        steps.push(Step::AixXcatinfo {
+            server: m.server_ip.clone(),
+        });
+    }
+    match (&m.gateway, m.aix) {
+        (Some((new, Some(old))), true) => steps.push(Step::AixDefaultRoute {
+            old: old.clone(),
+            new: new.clone(),
+        }),
+        (Some((new, _)), false) => steps.push(Step::DefaultRoute {
+            gateway: new.clone(),
+        }),
+        _ => {}
+    }
+    if m.aix {
+        if let Some((client, gateway)) = &m.bootlist {
+            steps.push(Step::AixBootlist {
+                client: client.clone(),
+                gateway: gateway.clone(),
+                server: m.server_ip.clone(),
+            });
+        }
+    } else {
+        steps.push(Step::Xcatinfo {
+            server: m.server_ip.clone(),
+            servicegroup: m.servicegroup.clone(),
+            httpport: m.httpport.clone(),
+        });
+    }
+    steps.extend(postscript_steps(&m.scripts));
+    steps
 }

@@ -56,7 +56,9 @@ pub use addr::{parse_inet, sn_addresses, AddrOs};
 pub use error::{FailKind, ReportError, ScriptError, SetupError, TransportError};
 pub use fold::{fold_nodes, natural_cmp};
 pub use hostkeys::HostKeyPolicy;
-pub use job::{postscript_steps, select_postscripts, JumpHost, NodeJob, Step, XcatEnv};
+pub use job::{
+    move_steps, postscript_steps, select_postscripts, JumpHost, MoveInput, NodeJob, Step, XcatEnv,
+};
 pub use report::{progress_line, retry_jobs, Console, NodeResult, Report, Status, StepResult};
 pub use run::{
     run, Observer, Progress, Quiet, RunOptions, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,

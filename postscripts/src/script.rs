@@ -270,6 +270,12 @@ fn step_body(step: &Step, scripts: &ScriptSet) -> String {
             "mkdir -p \"$PSROOT/etc\" || exit 1\necho \"XCATSERVER=\"{} > \"$PSROOT/etc/xcatinfo\"\n",
             q(server)
         ),
+        Step::AixBootlist { client, gateway, server } => format!(
+            "_ip={}\n_if=$(netstat -in | awk -v ip=\"$_ip\" '$4 == ip {{ print $1; exit }}')\n[ -n \"$_if\" ] || {{ echo \"no interface owns $_ip in netstat -in\" >&2; exit 1; }}\ncase $_if in hf*) _dev=hfi${{_if#hf}} ;; en*) _dev=ent${{_if#en}} ;; et*) _dev=ent${{_if#et}} ;; *) _dev=$_if ;; esac\nbootlist -m normal \"$_dev\" gateway={} bserver={} client=\"$_ip\"\n",
+            q(client),
+            q(gateway),
+            q(server)
+        ),
         Step::Niminit { name, master } => {
             format!("niminit -a name={} -a master={}\n", q(name), q(master))
         }

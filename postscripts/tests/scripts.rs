@@ -253,3 +253,45 @@ fn service_node_addresses_over_ssh() {
     let e = sn_addresses(&t, &down, AddrOs::Linux, &limits).unwrap_err();
     assert_eq!(e.kind, FailKind::Unreachable);
 }
+
+#[test]
+fn aix_bootlist_uses_the_adapter_that_owns_the_node_ip() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = tempfile::tempdir().unwrap();
+    let netstat_in =
+        "Name  Mtu   Network     Address            Ipkts Ierrs    Opkts Oerrs  Coll\n\
+                      en0   1500  link#2      fa.d1.8a.7e.f3.2    1        0        1     0     0\n\
+                      en0   1500  10.1        10.1.0.5           1        0        1     0     0\n\
+                      hf1   1500  192.168     192.168.1.5        1        0        1     0     0\n\
+                      lo0   16896 127         127.0.0.1          1        0        1     0     0\n";
+    root.prepare("cn1", &[("netstat.out", netstat_in)]);
+    root.prepare("cn2", &[("netstat.out", netstat_in)]);
+    root.prepare("cn3", &[("netstat.out", netstat_in)]);
+    let step = |client: &str| Step::AixBootlist {
+        client: client.into(),
+        gateway: "10.1.0.1".into(),
+        server: "10.1.0.2".into(),
+    };
+    let jobs = vec![
+        job("cn1", &node_addr(0), &sshd, &root).step(step("10.1.0.5")),
+        job("cn2", &node_addr(1), &sshd, &root).step(step("192.168.1.5")),
+        job("cn3", &node_addr(2), &sshd, &root).step(step("10.9.9.9")),
+    ];
+    let r = run(&jobs, &sshd.transport(), &opts(&root, ps.path()), &Quiet).unwrap();
+    assert_eq!(
+        root.read("cn1", "calls.log"),
+        "netstat -in\nbootlist -m normal ent0 gateway=10.1.0.1 bserver=10.1.0.2 client=10.1.0.5\n"
+    );
+    assert!(root
+        .read("cn2", "calls.log")
+        .contains("bootlist -m normal hfi1 gateway=10.1.0.1"));
+    let cn3 = r.node("cn3").unwrap();
+    assert_eq!(cn3.status, Status::Failed);
+    assert_eq!(cn3.reason.as_deref(), Some("bootlist exited 1"));
+    assert_eq!(
+        r.output_of("cn3"),
+        Some("no interface owns 10.9.9.9 in netstat -in\n")
+    );
+}

@@ -215,6 +215,7 @@ impl NodeRoot {
             "netstat",
             "service",
             "timedatectl",
+            "bootlist",
         ] {
             let body = match cmd {
                 "netstat" => "#!/bin/sh\necho \"netstat $*\" >> \"$PSROOT/calls.log\"\ncat \"$PSROOT/netstat.out\" 2>/dev/null\n".to_string(),
