@@ -313,6 +313,9 @@ pub enum Parsed {
     Done,
 }
 
+/// Longest line kept whole; longer ones are passed on in pieces.
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// Splits a node's two output streams back into steps.
 #[derive(Debug)]
 pub struct Demux {
@@ -339,6 +342,16 @@ impl Demux {
             let line: Vec<u8> = self.bufs[i].drain(..=pos).collect();
             let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
             self.line(stream, text, out);
+        }
+        // An endless line must not grow without bound: pass it on in pieces, keeping a tail
+        // long enough to hold a marker that may start in it.
+        if self.bufs[i].len() > MAX_LINE {
+            let keep = self.prefix.len() + 32;
+            let cut = self.bufs[i].len() - keep;
+            let piece: Vec<u8> = self.bufs[i].drain(..cut).collect();
+            let text = String::from_utf8_lossy(&piece).into_owned();
+            let step = self.step[i];
+            out(Parsed::Line { stream, step, text });
         }
     }
 
@@ -442,6 +455,27 @@ mod tests {
                 line(Stream::Stdout, 0, "tail"),
             ]
         );
+    }
+
+    #[test]
+    fn endless_line_is_cut_but_markers_survive() {
+        let mut d = Demux::new("tok");
+        let mut got = Vec::new();
+        let big = vec![b'x'; MAX_LINE + 10];
+        d.feed(Stream::Stdout, &big, &mut |p| got.push(p));
+        d.feed(Stream::Stdout, b"y:PSRUN_tok:E:1:0:\n", &mut |p| {
+            got.push(p)
+        });
+        let text: usize = got
+            .iter()
+            .map(|p| match p {
+                Parsed::Line { text, .. } => text.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(text, MAX_LINE + 11);
+        assert_eq!(got.last(), Some(&Parsed::End(1, 0)));
+        assert!(d.bufs[0].is_empty());
     }
 
     #[test]

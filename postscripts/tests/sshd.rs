@@ -319,3 +319,25 @@ fn a_key_with_a_passphrase_is_refused_up_front() {
     };
     assert!(SshTransport::new(opts).is_err());
 }
+
+/// A chatty step (megabytes on both streams) neither deadlocks the channel nor grows the
+/// report past its cap.
+#[test]
+fn chatty_steps_are_read_on_both_streams_and_capped() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = ps_dir(&[]);
+    let cmd = "head -c 3000000 /dev/zero | tr '\\0' e >&2; head -c 3000000 /dev/zero | tr '\\0' o; echo; echo done";
+    let jobs = vec![job("cn1", &node_addr(0), &sshd, &root).step(Step::Command {
+        label: "chatty".into(),
+        command: cmd.into(),
+    })];
+    let start = Instant::now();
+    let report = run(&jobs, &sshd.transport(), &opts(&root, ps.path()), &Quiet).unwrap();
+    assert!(report.all_ok(), "{}", report.render_summary());
+    let out = report.output_of("cn1").unwrap();
+    assert!(out.len() <= (1 << 20) + 100, "{}", out.len());
+    assert!(out.contains("[psrun: output truncated]"));
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
