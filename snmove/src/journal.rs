@@ -155,7 +155,7 @@ impl Journal {
     pub fn of(db: &Database, batch: &Batch, store: &str, command: Vec<String>) -> Self {
         let mut tables: BTreeMap<String, TableImages> = BTreeMap::new();
         // A row written twice keeps its first before-image; the writes accumulate.
-        let mut index: std::collections::HashMap<(String, String), usize> = Default::default();
+        let mut index: std::collections::HashMap<(&str, &str), usize> = Default::default();
         let mut absent: BTreeMap<String, xcattab::Table> = BTreeMap::new();
         let mut keys: BTreeMap<&str, crate::index::KeyIndex<'_>> = BTreeMap::new();
         for op in &batch.ops {
@@ -172,21 +172,31 @@ impl Journal {
             let Some(table) = db.table(tname).or_else(|| absent.get(tname)) else {
                 continue;
             };
-            let entry = tables.entry(tname.clone()).or_insert_with(|| TableImages {
-                columns: table.columns().to_vec(),
-                rows: Vec::new(),
-            });
+            if !tables.contains_key(tname.as_str()) {
+                tables.insert(
+                    tname.clone(),
+                    TableImages {
+                        columns: table.columns().to_vec(),
+                        rows: Vec::new(),
+                    },
+                );
+            }
+            let Some(entry) = tables.get_mut(tname.as_str()) else {
+                continue;
+            };
             let ix = keys
                 .entry(tname.as_str())
                 .or_insert_with(|| crate::index::KeyIndex::new(db.table(tname)));
-            let slot = *index.entry((tname.clone(), k.clone())).or_insert_with(|| {
-                entry.rows.push(RowImages {
-                    key: k.clone(),
-                    before: ix.row(k).cloned(),
-                    ..RowImages::default()
+            let slot = *index
+                .entry((tname.as_str(), k.as_str()))
+                .or_insert_with(|| {
+                    entry.rows.push(RowImages {
+                        key: k.clone(),
+                        before: ix.row(k).cloned(),
+                        ..RowImages::default()
+                    });
+                    entry.rows.len() - 1
                 });
-                entry.rows.len() - 1
-            });
             let img = &mut entry.rows[slot];
             match op {
                 Op::Set { values, .. } => {

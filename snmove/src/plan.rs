@@ -1013,47 +1013,47 @@ fn add_expectations(
     req: &Request,
     batch: &mut Batch,
 ) {
-    let whole: &[&str] = if req.noderange.is_none() {
-        &["nodelist", "noderes"]
-    } else {
-        &[]
-    };
+    let mut whole: Vec<&str> = vec!["networks", "site"];
+    if req.noderange.is_none() {
+        whole.extend(["nodelist", "noderes"]);
+    }
     let mut groups: BTreeSet<&str> = BTreeSet::new();
     for n in nodes {
         groups.extend(r.groups(n));
     }
-    let mut indexes: HashMap<&str, KeyIndex<'_>> = HashMap::new();
-    let mut expect = |t: &'static str, k: &str| {
-        let row = indexes
-            .entry(t)
-            .or_insert_with(|| KeyIndex::new(db.table(t)))
-            .row(k)
-            .cloned();
-        batch.expect(Expect {
-            table: t.to_string(),
-            key: vec![k.to_string()],
-            row,
-        });
-    };
-    for t in ["nodelist", "noderes", "nodehm", "hosts"] {
+    let groups: Vec<&str> = groups
+        .into_iter()
+        .filter(|g| nodes.binary_search_by(|n| n.as_str().cmp(g)).is_err())
+        .collect();
+    for t in ["nodelist", "noderes", "nodehm", "hosts", "nodetype"] {
         if whole.contains(&t) {
             continue;
         }
-        for n in nodes {
-            expect(t, n);
-        }
-    }
-    for t in ["noderes", "nodehm", "hosts", "nodetype"] {
-        if whole.contains(&t) {
+        let Some(table) = db.table(t) else { continue };
+        let own = if t == "nodetype" { 0 } else { nodes.len() };
+        let keys = own + if t == "nodelist" { 0 } else { groups.len() };
+        // Past a quarter of the table, one whole-table expectation is cheaper to take and to
+        // check than a row each (and only stricter).
+        if keys * 4 > table.len() {
+            whole.push(t);
             continue;
         }
-        for g in &groups {
-            if nodes.binary_search_by(|n| n.as_str().cmp(g)).is_err() {
-                expect(t, g);
-            }
+        let ix = KeyIndex::new(Some(table));
+        let mut expect = |k: &str| {
+            batch.expect(Expect {
+                table: t.to_string(),
+                key: vec![k.to_string()],
+                row: ix.row(k).cloned(),
+            });
+        };
+        if own > 0 {
+            nodes.iter().for_each(|n| expect(n));
+        }
+        if t != "nodelist" {
+            groups.iter().for_each(|g| expect(g));
         }
     }
-    for t in whole.iter().chain(&["networks", "site"]) {
+    for t in whole {
         if let Some(table) = db.table(t) {
             batch.expect_tables.push(table.clone());
         }

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         system: &Getaddrinfo,
         node_side: None,
         host: snmove::output::short_hostname(),
+        exit_after: true,
     };
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     ExitCode::from(main_with(&args, &ctx, &mut out, &mut err))
