@@ -2,7 +2,7 @@
 //! replacement, and expectations checked at commit time. A [`Batch`] is applied by a store in
 //! one atomic commit: every table it touches is either entirely old or entirely new.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use crate::database::Database;
 use crate::table::{Row, Table, Value};
@@ -190,8 +190,8 @@ impl Batch {
     /// empty). Returns the names of the tables whose content actually changed. On error `db`
     /// may be partly modified: stores apply batches to a scratch copy.
     ///
-    /// Rows are found through a hash index built once per table, so a batch of N writes costs
-    /// O(rows + N), whatever N is.
+    /// Rows are found through each table's hash index (built once), so a batch of N writes
+    /// costs O(rows + N), whatever N is.
     pub fn apply(&self, db: &mut Database) -> Result<BTreeSet<String>, BatchError> {
         for want in &self.expect_tables {
             if db.table_mut(want.name()) != want {
@@ -200,12 +200,13 @@ impl Batch {
                 });
             }
         }
-        let mut state: HashMap<String, TableState> = HashMap::new();
+        // Per-table deletion marks; rows are found through each table's own hash index.
+        let mut state: Vec<(String, TableState)> = Vec::new();
         for e in &self.expects {
             let t = db.table_mut(&e.table);
             let st = state_for(&mut state, t);
-            st.check_arity(t, e.key.len())?;
-            let current = st.find(&e.key).map(|i| &t.rows()[i]);
+            check_arity(t, e.key.len())?;
+            let current = st.find(t, &e.key).map(|i| &t.rows()[i]);
             if current != e.row.as_ref() {
                 return Err(BatchError::Conflict {
                     table: e.table.clone(),
@@ -214,26 +215,32 @@ impl Batch {
             }
         }
         let mut changed = BTreeSet::new();
+        let mut note = |name: &str, did: bool| {
+            if did && !changed.contains(name) {
+                changed.insert(name.to_string());
+            }
+        };
         for op in &self.ops {
-            let (name, did) = match op {
+            match op {
                 Op::Set { table, key, values } => {
                     let t = db.table_mut(table);
                     let st = state_for(&mut state, t);
-                    (table.as_str(), st.set(t, key, values)?)
+                    note(table, st.set(t, key, values)?);
                 }
                 Op::Delete { table, key } => {
                     let t = db.table_mut(table);
                     let st = state_for(&mut state, t);
-                    (table.as_str(), st.delete(t, key)?)
+                    note(table, st.delete(t, key)?);
                 }
                 Op::Put { table, key, row } => {
                     let t = db.table_mut(table);
                     let st = state_for(&mut state, t);
-                    (table.as_str(), st.put(t, key, row)?)
+                    note(table, st.put(t, key, row)?);
                 }
                 Op::Replace(new) => {
                     // Finish pending deletes of the old content first, then start afresh.
-                    if let Some(st) = state.remove(new.name()) {
+                    if let Some(pos) = state.iter().position(|(n, _)| n == new.name()) {
+                        let (_, st) = state.swap_remove(pos);
                         st.finish(db.table_mut(new.name()));
                     }
                     let t = db.table_mut(new.name());
@@ -241,11 +248,8 @@ impl Batch {
                     if did {
                         *t = new.clone();
                     }
-                    (new.name(), did)
+                    note(new.name(), did);
                 }
-            };
-            if did {
-                changed.insert(name.to_string());
             }
         }
         for (name, st) in state {
@@ -255,84 +259,69 @@ impl Batch {
     }
 }
 
-/// A hash index over one table's rows while a batch is applied; deleted rows are tombstoned and
-/// removed in one pass at the end so indices stay valid.
+fn check_arity(t: &Table, got: usize) -> Result<(), BatchError> {
+    let expected = t.key_count();
+    if expected != got {
+        return Err(BatchError::KeyArity {
+            table: t.name().to_string(),
+            expected,
+            got,
+        });
+    }
+    Ok(())
+}
+
+/// Rows deleted while a batch is applied: marked, and removed in one pass at the end so row
+/// positions (and the table's key index) stay valid meanwhile.
+#[derive(Default)]
 struct TableState {
-    keycols: Vec<usize>,
-    index: HashMap<String, usize>,
     deleted: Vec<bool>,
     any_deleted: bool,
 }
 
-fn index_key<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> String {
-    let mut k = String::new();
-    for (i, p) in parts.into_iter().enumerate() {
-        if i > 0 {
-            k.push('\0');
+fn state_for<'a>(state: &'a mut Vec<(String, TableState)>, t: &Table) -> &'a mut TableState {
+    let pos = match state.iter().position(|(n, _)| n == t.name()) {
+        Some(p) => p,
+        None => {
+            state.push((t.name().to_string(), TableState::default()));
+            state.len() - 1
         }
-        k.push_str(p.as_ref());
-    }
-    k
-}
-
-fn state_for<'a>(state: &'a mut HashMap<String, TableState>, t: &Table) -> &'a mut TableState {
-    state.entry(t.name().to_string()).or_insert_with(|| {
-        let keycols = t.key_indices();
-        let mut index = HashMap::with_capacity(t.len());
-        for (i, row) in t.rows().iter().enumerate() {
-            let k = index_key(
-                keycols
-                    .iter()
-                    .map(|&c| row.get(c).and_then(|v| v.as_deref()).unwrap_or("")),
-            );
-            index.entry(k).or_insert(i);
-        }
-        TableState {
-            keycols,
-            index,
-            deleted: vec![false; t.len()],
-            any_deleted: false,
-        }
-    })
+    };
+    &mut state[pos].1
 }
 
 impl TableState {
-    fn check_arity(&self, t: &Table, got: usize) -> Result<(), BatchError> {
-        if self.keycols.len() != got {
-            return Err(BatchError::KeyArity {
-                table: t.name().to_string(),
-                expected: self.keycols.len(),
-                got,
-            });
+    fn is_deleted(&self, i: usize) -> bool {
+        self.any_deleted && self.deleted.get(i).copied().unwrap_or(false)
+    }
+
+    /// The first live row with this key.
+    fn find(&self, t: &Table, key: &[String]) -> Option<usize> {
+        let i = t.find(key)?;
+        if !self.is_deleted(i) {
+            return Some(i);
         }
-        Ok(())
-    }
-
-    fn find(&self, key: &[String]) -> Option<usize> {
-        self.index.get(&index_key(key)).copied()
-    }
-
-    fn append(&mut self, t: &mut Table, key: &[String], row: Row) {
-        self.index.insert(index_key(key), t.len());
-        t.push_row(row);
-        self.deleted.push(false);
+        // The first row with the key was deleted in this batch: a later duplicate (possible in
+        // a hand-edited file) is the row now.
+        let cols = t.key_indices();
+        (i + 1..t.len()).find(|&j| {
+            !self.is_deleted(j)
+                && cols
+                    .iter()
+                    .zip(key)
+                    .all(|(&c, k)| t.value(j, c).unwrap_or("") == k)
+        })
     }
 
     fn delete(&mut self, t: &Table, key: &[String]) -> Result<bool, BatchError> {
-        self.check_arity(t, key.len())?;
-        match self.index.remove(&index_key(key)) {
+        check_arity(t, key.len())?;
+        match self.find(t, key) {
             Some(i) => {
+                if self.deleted.len() < t.len() {
+                    self.deleted.resize(t.len(), false);
+                }
                 self.deleted[i] = true;
                 self.any_deleted = true;
-                // A later row with the same key (duplicates in a hand-edited file) becomes the
-                // first one.
-                let k = index_key(key);
-                if let Some(j) = (i + 1..t.len()).find(|&j| {
-                    !self.deleted[j]
-                        && index_key(self.keycols.iter().map(|&c| t.value(j, c).unwrap_or(""))) == k
-                }) {
-                    self.index.insert(k, j);
-                }
                 Ok(true)
             }
             None => Ok(false),
@@ -347,15 +336,11 @@ impl TableState {
                 got: row.len(),
             });
         }
-        self.check_arity(t, key.len())?;
-        match self.find(key).and_then(|i| t.row_mut(i)) {
-            Some(r) => {
-                let did = r != row;
-                r.clone_from(row);
-                Ok(did)
-            }
+        check_arity(t, key.len())?;
+        match self.find(t, key) {
+            Some(i) => Ok(t.replace_row(i, row.clone())),
             None => {
-                self.append(t, key, row.clone());
+                t.push_row(row.clone());
                 Ok(true)
             }
         }
@@ -367,19 +352,25 @@ impl TableState {
         key: &[String],
         values: &[(String, Value)],
     ) -> Result<bool, BatchError> {
-        self.check_arity(t, key.len())?;
-        let mut cols = Vec::with_capacity(values.len());
-        for (c, v) in values {
+        check_arity(t, key.len())?;
+        let mut cols: [(usize, &Value); 16] = [(0, &None); 16];
+        let mut spill = Vec::new();
+        for (n, (c, v)) in values.iter().enumerate() {
             let i = t.column_index(c).ok_or_else(|| BatchError::NoSuchColumn {
                 table: t.name().to_string(),
                 column: c.clone(),
             })?;
-            cols.push((i, v));
+            if n < 16 {
+                cols[n] = (i, v);
+            } else {
+                spill.push((i, v));
+            }
         }
-        match self.find(key).and_then(|i| t.row_mut(i)) {
-            Some(row) => {
+        let cols = cols[..values.len().min(16)].iter().chain(spill.iter());
+        match self.find(t, key) {
+            Some(i) => {
                 let mut did = false;
-                for (i, v) in cols {
+                for &(c, v) in cols {
                     // xCAT's update path stores the text NULL as SQL NULL (its insert path
                     // stores it verbatim).
                     let v = if v.as_deref() == Some("NULL") {
@@ -387,28 +378,25 @@ impl TableState {
                     } else {
                         v
                     };
-                    if &row[i] != v {
-                        row[i].clone_from(v);
-                        did = true;
-                    }
+                    did |= t.set_value(i, c, v.clone());
                 }
                 Ok(did)
             }
             None => {
-                if cols
+                if values
                     .iter()
                     .all(|(_, v)| v.as_deref().unwrap_or("").is_empty())
                 {
                     return Ok(false);
                 }
                 let mut row: Row = vec![None; t.columns().len()];
-                for (&ki, k) in self.keycols.iter().zip(key) {
-                    row[ki] = Some(k.clone());
+                for (&kc, k) in t.key_indices().iter().zip(key) {
+                    row[kc] = Some(k.clone());
                 }
-                for (i, v) in cols {
-                    row[i].clone_from(v);
+                for &(c, v) in cols {
+                    row[c].clone_from(v);
                 }
-                self.append(t, key, row);
+                t.push_row(row);
                 Ok(true)
             }
         }

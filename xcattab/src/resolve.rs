@@ -82,6 +82,7 @@ pub struct Resolved<'db> {
 }
 
 struct TableIndex<'db> {
+    table: &'db Table,
     /// First enabled row of each key.
     rows: FxHashMap<&'db str, usize>,
     /// Parsed computed values of this table, by raw text.
@@ -115,7 +116,7 @@ pub struct Resolver<'db> {
     group_names: Vec<&'db str>,
     node_order: Vec<&'db str>,
     hierarchical: HashMap<String, String>,
-    indexes: HashMap<&'db str, OnceLock<Option<TableIndex<'db>>>>,
+    indexes: FxHashMap<&'db str, (&'db Table, OnceLock<Option<TableIndex<'db>>>)>,
 }
 
 /// Columns of one table prepared for resolving many nodes ([`Resolver::columns`]).
@@ -226,7 +227,10 @@ impl<'db> Resolver<'db> {
         let hierarchical = site_value(db, "hierarchicalattrs")
             .map(parse_hierarchical)
             .unwrap_or_default();
-        let indexes = db.names().map(|n| (n, OnceLock::new())).collect();
+        let indexes = db
+            .tables()
+            .map(|t| (t.name(), (t, OnceLock::new())))
+            .collect();
         Resolver {
             db,
             nodes,
@@ -270,20 +274,14 @@ impl<'db> Resolver<'db> {
     }
 
     fn index(&self, table: &str) -> Result<(&'db Table, &TableIndex<'db>), ResolveError> {
-        let t = self
-            .db
-            .table(table)
-            .ok_or_else(|| ResolveError::NotLoaded {
-                table: table.to_string(),
-            })?;
-        let cell = self
+        let (t, cell) = self
             .indexes
             .get(table)
             .ok_or_else(|| ResolveError::NotLoaded {
                 table: table.to_string(),
             })?;
         match cell.get_or_init(|| build_index(t)) {
-            Some(ix) => Ok((t, ix)),
+            Some(ix) => Ok((ix.table, ix)),
             None => Err(ResolveError::NotNodeKeyed {
                 table: table.to_string(),
             }),
@@ -537,7 +535,11 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
             }
         }
     }
-    Some(TableIndex { rows, templates })
+    Some(TableIndex {
+        table: t,
+        rows,
+        templates,
+    })
 }
 
 fn site_value<'db>(db: &'db Database, key: &str) -> Option<&'db str> {

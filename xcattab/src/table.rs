@@ -264,7 +264,7 @@ impl Table {
     /// assert_eq!(t.find(&["b"]), Some(1));
     /// assert_eq!(t.find(&["c"]), None);
     /// ```
-    pub fn find(&self, key: &[&str]) -> Option<usize> {
+    pub fn find<K: AsRef<str>>(&self, key: &[K]) -> Option<usize> {
         if self.key_cols.len() != key.len() {
             return None;
         }
@@ -275,7 +275,48 @@ impl Table {
             }
             m
         });
-        ix.get(&*key_text(key.iter().copied())).copied()
+        match key {
+            [one] => ix.get(one.as_ref()).copied(),
+            _ => ix.get(&*key_text(key.iter().map(AsRef::as_ref))).copied(),
+        }
+    }
+
+    /// Number of key columns.
+    pub fn key_count(&self) -> usize {
+        self.key_cols.len()
+    }
+
+    /// Sets one field; returns whether it changed. Keeps the key index valid (it is rebuilt
+    /// on the next lookup when a key column changes).
+    pub fn set_value(&mut self, row: usize, col: usize, value: Value) -> bool {
+        let Some(slot) = self.rows.get_mut(row).and_then(|r| r.get_mut(col)) else {
+            return false;
+        };
+        if *slot == value {
+            return false;
+        }
+        *slot = value;
+        if self.key_cols.contains(&col) {
+            self.index = OnceLock::new();
+        }
+        true
+    }
+
+    /// Replaces a whole row (padded or truncated to the columns); returns whether it changed.
+    pub fn replace_row(&mut self, index: usize, mut row: Row) -> bool {
+        row.resize(self.columns.len(), None);
+        let Some(slot) = self.rows.get_mut(index) else {
+            return false;
+        };
+        if *slot == row {
+            return false;
+        }
+        let key_changed = self.key_cols.iter().any(|&c| slot[c] != row[c]);
+        *slot = row;
+        if key_changed {
+            self.index = OnceLock::new();
+        }
+        true
     }
 }
 

@@ -312,28 +312,7 @@ impl Store for CsvDirStore {
         let _guard = self.read_lock()?;
         let mut db = Database::new();
         // Parse the files in parallel: big tables dominate, and each parses independently.
-        let results: Vec<Result<Table, StoreError>> = if tables.len() > 1 {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = tables
-                    .iter()
-                    .map(|t| s.spawn(move || self.read_table(t)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .zip(tables)
-                    .map(|(h, t)| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(StoreError::BadTableName {
-                                name: format!("{t} (reader thread panicked)"),
-                            })
-                        })
-                    })
-                    .collect()
-            })
-        } else {
-            tables.iter().map(|t| self.read_table(t)).collect()
-        };
-        for r in results {
+        for r in par_map(tables, |t| self.read_table(t)) {
             db.insert(r?);
         }
         Ok(db)
@@ -342,27 +321,45 @@ impl Store for CsvDirStore {
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError> {
         let _guard = self.lock(Mode::Exclusive)?;
         self.recover()?;
-        let names = batch.tables();
+        let names: Vec<String> = batch.tables().into_iter().collect();
         for n in &names {
             check_name(n)?;
         }
         let mut db = Database::new();
-        for n in &names {
-            db.insert(self.read_table(n)?);
+        for t in par_map(&names, |n| self.read_table(n)) {
+            db.insert(t?);
         }
         let changed = batch.apply(&mut db)?;
         if changed.is_empty() {
             return Ok(Commit::default());
         }
-        for n in &changed {
-            if let Some(t) = db.table(n) {
-                self.write_new(t)?;
-            }
+        let tables: Vec<&Table> = changed.iter().filter_map(|n| db.table(n)).collect();
+        for r in par_map(&tables, |t| self.write_new(t)) {
+            r?;
         }
         self.write_record(&changed)?;
         self.roll_forward(&changed.iter().cloned().collect::<Vec<_>>())?;
         Ok(Commit { changed })
     }
+}
+
+/// `f` over `items`, one scoped thread per item when there are several (tables are few and
+/// independent; the big ones dominate).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.iter().map(|t| s.spawn(move || f(t))).collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(p) => std::panic::resume_unwind(p),
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]
