@@ -308,7 +308,12 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         })?;
-        let j: Journal = serde_json::from_str(&text).map_err(|source| JournalError::Format {
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks a journal's text (`path` is only named in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, JournalError> {
+        let j: Journal = serde_json::from_str(text).map_err(|source| JournalError::Format {
             path: path.to_path_buf(),
             source,
         })?;

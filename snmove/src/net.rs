@@ -79,7 +79,7 @@ pub fn in_subnet(ip: IpAddr, net: &str, mask: &str) -> bool {
         None => match mask.strip_prefix('/') {
             Some(m) => (net, m, 1),
             None if mask.contains('/') => (net, mask, 1),
-            None if mask.len() >= 2 && mask[..2].eq_ignore_ascii_case("0x") => (net, mask, 2),
+            None if mask.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x")) => (net, mask, 2),
             None => (net, mask, 0),
         },
     };
