@@ -85,8 +85,16 @@ impl Backend {
         Backend::Ssh(side)
     }
 
-    /// Runs the probe.
+    /// The probe: this machine's own interfaces when the service node is this machine (xCAT
+    /// would parse its local output wrongly, spec Q7), else xCAT's or the SSH probe.
     pub fn probe(&self) -> Box<dyn Probe + '_> {
+        Box::new(LocalFirst {
+            inner: self.remote_probe(),
+            local: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn remote_probe(&self) -> Box<dyn Probe + '_> {
         match self {
             Backend::Xcat => Box::new(XdshProbe),
             Backend::Ssh(Ok(side)) => Box::new(SshProbe {
@@ -121,6 +129,65 @@ impl Backend {
             if let Ok(mut g) = side.report_path.lock() {
                 *g = Some(p);
             }
+        }
+    }
+}
+
+/// Answers for this machine itself from its own `ip addr` (or `ifconfig -a`), and passes
+/// every other service node on.
+struct LocalFirst<'a> {
+    inner: Box<dyn Probe + 'a>,
+    local: std::sync::OnceLock<(Vec<std::net::IpAddr>, [String; 2])>,
+}
+
+fn local_command(aix: bool) -> (&'static str, Vec<String>) {
+    if aix {
+        ("/usr/sbin/ifconfig", vec!["-a".into()])
+    } else {
+        ("/sbin/ip", vec!["addr".into()])
+    }
+}
+
+impl LocalFirst<'_> {
+    fn is_me(&self, sn: &str, address: Option<std::net::IpAddr>) -> bool {
+        let (ips, names) = self.local.get_or_init(|| {
+            let (cmd, args) = local_command(false);
+            let ips = match crate::followup::run_program(std::path::Path::new(cmd), &args) {
+                crate::followup::Outcome::Ran {
+                    ok: true, lines, ..
+                } => crate::net::parse_ip_addr(&lines.join("\n")),
+                _ => Vec::new(),
+            };
+            let full = crate::output::full_hostname();
+            let short = full.split('.').next().unwrap_or("").to_string();
+            (ips, [full, short])
+        });
+        names.iter().any(|n| !n.is_empty() && n == sn)
+            || address.is_some_and(|a| !a.is_loopback() && ips.contains(&a))
+    }
+}
+
+impl Probe for LocalFirst<'_> {
+    fn interfaces(
+        &self,
+        sn: &str,
+        address: Option<std::net::IpAddr>,
+        aix: bool,
+    ) -> Result<String, String> {
+        if !self.is_me(sn, address) {
+            return self.inner.interfaces(sn, address, aix);
+        }
+        let (cmd, args) = local_command(aix);
+        match crate::followup::run_program(std::path::Path::new(cmd), &args) {
+            crate::followup::Outcome::Ran {
+                ok: true, lines, ..
+            } => Ok(lines.join("\n")),
+            crate::followup::Outcome::Ran { lines, .. } => Err(format!(
+                "{cmd} failed on this machine: {}",
+                lines.last().cloned().unwrap_or_default()
+            )),
+            crate::followup::Outcome::NotInstalled => Err(format!("{cmd} is not installed")),
+            crate::followup::Outcome::Failed { error } => Err(error),
         }
     }
 }

@@ -165,15 +165,23 @@ pub fn short_hostname() -> String {
     if let Ok(h) = std::env::var("SNMOVE_HOSTNAME") {
         return h;
     }
+    let name = full_hostname();
+    match name.split('.').next() {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "localhost".into(),
+    }
+}
+
+/// This machine's host name as `gethostname` gives it (empty if it cannot be read).
+pub fn full_hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
     if rc != 0 {
-        return "localhost".into();
+        return String::new();
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
-    name.split('.').next().unwrap_or("localhost").to_string()
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 #[cfg(test)]

@@ -628,3 +628,31 @@ fn unusable_ssh_lists_the_node_steps() {
     assert!(c.dump("noderes").contains("\"cn5\",\"sn1,sn2\""));
     snap("ssh_unusable", &c, &r, &[]);
 }
+
+#[test]
+fn moving_to_this_machine_reads_its_own_interfaces() {
+    // Spec Q7: xCAT parses the local `ip addr` output wrongly when the destination is the
+    // management node itself; here it is read like a service node's.
+    let c = Cluster::new();
+    c.table(
+        "hosts",
+        &common::HOSTS.replace("|cn(\\d+)|10.1.0.($1+0)|", "|cn(\\d+)|127.1.0.($1+0)|"),
+    );
+    c.table(
+        "networks",
+        "#netname,net,mask,mgtifname,gateway,comments,disable\n\"loop\",\"127.0.0.0\",\"255.0.0.0\",\"lo\",,,\n",
+    );
+    let me = snmove::output::full_hostname();
+    let r = c.run(&["cn1", "-d", &me, "-i", "--skip-nodeset"]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        !c.calls().contains("xdsh"),
+        "not asked over xdsh: {}",
+        c.calls()
+    );
+    assert!(
+        c.dump("noderes").contains(",\"127.0.0.1\","),
+        "the first local address in 127/8: {}",
+        c.dump("noderes")
+    );
+}
