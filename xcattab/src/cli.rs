@@ -42,3 +42,39 @@ pub fn version() -> String {
         env!("CARGO_PKG_VERSION")
     )
 }
+
+/// The message Perl's Getopt::Long prints for a command line that clap refused (xCAT's
+/// commands print it, then their usage): `Unknown option: x`, `Option f requires an argument`,
+/// `Value "abc" invalid for option n (number expected)`; clap's own text otherwise.
+pub fn getopt_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = || match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    // "-f <FILENAME>" / "--lines <N>" → "f" / "lines"
+    let name = |s: String| {
+        let s = s.split([' ', '=']).next().unwrap_or("").to_string();
+        s.trim_start_matches('-').to_string()
+    };
+    match e.kind() {
+        ErrorKind::UnknownArgument => format!("Unknown option: {}", name(arg())),
+        ErrorKind::InvalidValue
+            if e.get(ContextKind::InvalidValue)
+                .is_some_and(|v| matches!(v, ContextValue::String(s) if s.is_empty())) =>
+        {
+            format!("Option {} requires an argument", name(arg()))
+        }
+        ErrorKind::ValueValidation => {
+            let value = match e.get(ContextKind::InvalidValue) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            format!(
+                "Value \"{value}\" invalid for option {} (number expected)",
+                name(arg())
+            )
+        }
+        _ => e.render().to_string().trim_end().to_string(),
+    }
+}

@@ -197,3 +197,90 @@ fn man_page_and_completions_come_from_the_definition() {
     let help = Command::new(TABDUMP).arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("-w <attr<op>val>"));
 }
+
+#[test]
+fn tabrestore_accepts_what_xcat_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    // Column subset in any order, short rows, unquoted fields, a value over three physical
+    // lines (blanks before a newline and blank lines inside are lost), "" vs NULL, a data line
+    // starting with '#' (a row, not a comment), CRLF line ends.
+    let file = input.join("noderes.csv");
+    std::fs::write(
+        &file,
+        "#xcatmaster,node,servicenode,comments\r\n\
+         sn1-c,rack1,\"sn1,sn2\",\"first  \r\n\r\nsecond\r\nthird\"\r\n\
+         \"\",cn01\r\n\
+         ,\"#notacomment\",x\r\n",
+    )
+    .unwrap();
+    let o = run(TABRESTORE, dir.path(), &[file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(TABDUMP, dir.path(), &["noderes"]);
+    insta::assert_snapshot!(text(&o));
+}
+
+#[test]
+fn tabrestore_reports_every_bad_line_and_ors_the_codes() {
+    let dir = store_with_site();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let file = input.join("site.csv");
+    std::fs::write(
+        &file,
+        "#key,value,comments\n\"a\",\"1\",\n\n\"b\" ,\"2\"\n\"a\",\"dup\",\n\"c\",\"3\",\"x\",\"extra\"\n\"d\",\"never closed\n",
+    )
+    .unwrap();
+    let o = run(TABRESTORE, dir.path(), &[file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    insta::assert_snapshot!(text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("site.csv")).unwrap(),
+        SITE
+    );
+}
+
+#[test]
+fn tabrestore_usage_and_table_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = String::new();
+    for args in [&[][..], &["-h"][..], &["--bogus"][..]] {
+        all.push_str(&format!(
+            "## tabrestore {}\n{}\n",
+            args.join(" "),
+            text(&run(TABRESTORE, dir.path(), args))
+        ));
+    }
+    let teal = dir.path().join("x_teal_event.csv");
+    std::fs::write(&teal, "#a\n").unwrap();
+    let o = run(TABRESTORE, dir.path(), &[teal.to_str().unwrap()]);
+    all.push_str(&format!(
+        "## x_teal\n{}\n",
+        text(&o).replace(dir.path().to_str().unwrap(), "[DIR]")
+    ));
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn auditlog_record_ids_and_tabdump_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = run(TABDUMP, dir.path(), &["-n", "2", "auditlog"]);
+    assert_eq!(
+        String::from_utf8_lossy(&empty.stdout),
+        "Nothing to display from auditlog.\n"
+    );
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let file = input.join("auditlog.csv");
+    // recid is numbered by the database: the file's values are ignored.
+    std::fs::write(
+        &file,
+        "#recid,audittime,userid,command\n\"77\",\"t1\",\"root\",\"nodels\"\n,\"t2\",\"root\",\"tabdump\"\n,\"t3\",\"bob\",\"rpower\"\n",
+    )
+    .unwrap();
+    let o = run(TABRESTORE, dir.path(), &[file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(TABDUMP, dir.path(), &["-n", "2", "auditlog"]);
+    insta::assert_snapshot!(text(&o));
+}

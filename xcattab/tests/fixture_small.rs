@@ -6,7 +6,10 @@ use xcattab::store::{CsvDirStore, Store};
 use xcattab::{Batch, Database};
 
 fn load() -> Database {
-    let store = CsvDirStore::open(fixtures::small_dir()).unwrap();
+    // A copy: opening a store creates its lock file, and the source tree stays clean.
+    let dir = tempfile::tempdir().unwrap();
+    fixtures::copy_small_to(dir.path()).unwrap();
+    let store = CsvDirStore::open(dir.path()).unwrap();
     store.load(fixtures::SMALL_TABLES).unwrap()
 }
 

@@ -80,8 +80,12 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // xCAT prints its usage when the options cannot be parsed.
-            let _ = e.print();
+            // xCAT prints Getopt's complaint, then its usage.
+            let mut msg = xcattab::cli::getopt_message(&e);
+            if !std::env::args().any(|a| a.starts_with("--lines")) {
+                msg = msg.replace("option lines", "option n");
+            }
+            eprintln!("{msg}");
             println!("{USAGE}");
             return ExitCode::from(1);
         }

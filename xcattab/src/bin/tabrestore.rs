@@ -68,7 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let _ = e.print();
+            eprintln!("{}", xcattab::cli::getopt_message(&e));
             return usage(1);
         }
     };

@@ -43,6 +43,16 @@ pub enum CsvError {
         /// The table.
         table: String,
     },
+    /// A header name that cannot be a column (store files only: letters, digits and `_`).
+    #[error(
+        "invalid column name '{column}' in the header of {table} (letters, digits and _ only)"
+    )]
+    BadColumnName {
+        /// The header name.
+        column: String,
+        /// The table.
+        table: String,
+    },
     /// A field with a `"` that does not start with one.
     #[error("CSV missing opening \" for record with \" characters on line {line}, character {character}: {text}")]
     MissingOpeningQuote {
@@ -125,7 +135,9 @@ impl CsvError {
     /// The 1-based line of the file where the offending record starts (1 for header errors).
     pub fn physical_line(&self) -> usize {
         match self {
-            CsvError::MissingHeader | CsvError::UnknownColumn { .. } => 1,
+            CsvError::MissingHeader
+            | CsvError::UnknownColumn { .. }
+            | CsvError::BadColumnName { .. } => 1,
             CsvError::MissingOpeningQuote { physical, .. }
             | CsvError::UnescapedQuote { physical, .. }
             | CsvError::UnmatchedQuote { physical, .. }
@@ -402,8 +414,8 @@ pub fn parse(text: &str) -> Result<CsvFile, CsvErrors> {
 }
 
 /// Reads a table file of a CSV store: like tabrestore, but header names that the schema does
-/// not know become extra columns (kept, never dropped), blank records are skipped, and
-/// duplicate keys are kept as they are.
+/// not know become extra columns (kept, never dropped), records that would dump as an empty
+/// line are skipped, and duplicate keys are kept as they are.
 ///
 /// ```
 /// let t = xcattab::csv::table_from_csv("site", "#key,value,comments,disable,extra\n\"master\",\"10.0.0.1\",,,\"x\"\n").unwrap();
@@ -416,8 +428,10 @@ pub fn table_from_csv(name: &str, text: &str) -> Result<Table, CsvErrors> {
         return Err(CsvErrors::one(CsvError::MissingHeader));
     };
     let header = header_names(first).ok_or_else(|| CsvErrors::one(CsvError::MissingHeader))?;
-    if let Some(bad) = header.iter().find(|h| h.is_empty()) {
-        return Err(CsvErrors::one(CsvError::UnknownColumn {
+    let plain =
+        |h: &String| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if let Some(bad) = header.iter().find(|h| !plain(h)) {
+        return Err(CsvErrors::one(CsvError::BadColumnName {
             column: bad.clone(),
             table: name.to_string(),
         }));
@@ -443,7 +457,12 @@ pub fn table_from_csv(name: &str, text: &str) -> Result<Table, CsvErrors> {
     while ln < data.len() {
         match scan_record(data, &mut ln, header.len()) {
             Scanned::Record(fields) => {
-                if fields.iter().any(Option::is_some) {
+                // A record that would dump as an empty line (every field NULL, '' or a lone
+                // newline) is skipped, like a blank line: it could not survive a dump anyway.
+                if fields
+                    .iter()
+                    .any(|f| f.as_deref().is_some_and(|v| !v.is_empty() && v != "\n"))
+                {
                     let mut row: Row = vec![None; width];
                     for (f, &c) in fields.into_iter().zip(&map) {
                         if let (Some(v), Some(slot)) = (f, row.get_mut(c)) {

@@ -568,3 +568,88 @@ mod tests {
         assert_eq!(digit_runs("a00"), 1);
     }
 }
+
+/// Every example of tables.md §3.3 (results verified there by running xCAT's function).
+#[cfg(test)]
+mod spec_examples {
+    use super::compute;
+
+    fn c(node: &str, value: &str) -> Option<String> {
+        compute(node, value).unwrap()
+    }
+
+    #[test]
+    fn slash_form() {
+        assert_eq!(c("n1", r"/\z/-bmc/").as_deref(), Some("n1-bmc"));
+        assert_eq!(c("n1", "/n/sn/").as_deref(), Some("sn1"));
+        assert_eq!(c("n5", "/install/post/").as_deref(), Some("n5"));
+        assert_eq!(c("n5", "/tftpboot").as_deref(), Some("/tftpboot"));
+        assert_eq!(c("n5", "/x/").as_deref(), Some("/x/"));
+    }
+
+    #[test]
+    fn pipe_form_table() {
+        let rows: &[(&str, &str, Option<&str>)] = &[
+            ("node001", r"|\D+(\d+)|10.0.0.($1+0)|", Some("10.0.0.1")),
+            ("node1-ib", r"|\D+(\d+)|10.0.0.($1+0)|", Some("10.0.0.1-ib")),
+            ("node1-ib", r"|\D+(\d+).*$|10.0.0.($1+0)|", Some("10.0.0.1")),
+            (
+                "node85",
+                r"|\D+(\d+).*$|172.20.(101+(($1-1)/84)).(($1-1)%84+1)|",
+                Some("172.20.102.1"),
+            ),
+            (
+                "cn17",
+                r"|cn(\d+)|sn(($1-1)/8+1),sn(($1-1)/8+2)|",
+                Some("sn3,sn4"),
+            ),
+            (
+                "c01f02x03v04",
+                r"|\D+(\d+)\D+(\d+)\D+(\d+)\D+(\d+)|c($1)f($2)x($3)|",
+                Some("c01f02x03"),
+            ),
+            (
+                "node20",
+                r"|\D+(\d+)|cmm(sprintf('%02d',($1-1)/14+1))|",
+                Some("cmm02"),
+            ),
+            ("node5", "|node|sn|", Some("sn5")),
+            ("node5", r"|\D+(\d+)|sn$1|", Some("sn$1")),
+            ("cn7", r"|sn(\d+)|x($1)|", Some("cn7")),
+            ("n1", "|^.*$||", None),
+        ];
+        for (node, value, want) in rows {
+            assert_eq!(c(node, value).as_deref(), *want, "{node} {value}");
+        }
+    }
+
+    #[test]
+    fn easy_form() {
+        assert_eq!(c("node001", "|10.0.0.($1+0)|").as_deref(), Some("10.0.0.1"));
+        assert_eq!(c("cn07", "|sn($1)|").as_deref(), Some("sn7"));
+        assert_eq!(c("node01a02", "|sn($1)-($2+0)|").as_deref(), Some("sn1-2"));
+        assert_eq!(c("cn7", "|sn1|").as_deref(), Some("sn1"));
+    }
+
+    #[test]
+    fn helpers_from_regexp_db_rst() {
+        assert_eq!(c("n1", "|n(\\d+)|(a2idx('b'))|").as_deref(), Some("2"));
+        assert_eq!(c("n1", "|n(\\d+)|(a2zidx('b'))|").as_deref(), Some("1"));
+        assert_eq!(
+            c("n1", "|n(\\d+)|(dim2idx(2, 10, 3, 8, 4, 8, 5))|").as_deref(),
+            Some("797")
+        );
+        assert_eq!(
+            c("n1", "|n(\\d+)|(skip(10, '3:2,6'))|").as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            c("n1", "|n(\\d+)|(ipadd(10, 10, 10, 10, 246, 0, 0))|").as_deref(),
+            Some("10.10.11.0")
+        );
+        assert_eq!(
+            c("n1", "|n(\\d+)|(mknum('free')-mknum('fred'))|").as_deref(),
+            Some("1")
+        );
+    }
+}
