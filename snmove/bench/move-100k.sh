@@ -22,7 +22,7 @@ run() {
     name=$1; shift
     i=1
     while [ "$i" -le "$RUNS" ]; do
-        rm -rf "$WORK/db"; cp -r "$WORK/c100k" "$WORK/db"
+        rm -rf "$WORK/db"; cp -r "$WORK/c100k" "$WORK/db"; sync
         SNMOVE_TIMING=1 SNMOVE_HOSTNAME=mn PATH="$WORK/stubs:/usr/bin:/bin" \
             /usr/bin/time -f "$name: %e s wall, %U s user, %S s sys, %M KB peak RSS" \
             "$BIN/snmove" --db "CSV:$WORK/db" "$@" 2>&1 >/dev/null | grep -E 'wall|timing' | tr '\n' ' '

@@ -346,6 +346,29 @@ pub fn network_of(ip: IpAddr, networks: &[Network]) -> Option<&Network> {
         .find(|n| in_subnet(ip, &n.net, &n.mask))
 }
 
+/// `f` over the nodes, in order, on the machine's cores when the list is long.
+fn par_map<T: Send>(nodes: &[String], f: impl Fn(&str) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || nodes.len() < 4096 {
+        return nodes.iter().map(|n| f(n)).collect();
+    }
+    let chunk = nodes.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let f = &f;
+        let parts: Vec<_> = nodes
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|n| f(n)).collect::<Vec<T>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// The effective values a move reads for one node.
 #[derive(Debug, Clone, Default)]
 struct NodeState {
@@ -393,6 +416,7 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         Err(Rejected { events })
     };
 
+    let mut t0 = std::time::Instant::now();
     // §3: selection.
     let nodes: Vec<String> = match &req.noderange {
         Some(nr) => {
@@ -450,11 +474,19 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         }
     };
 
-    // Every node must resolve (the first failure stops).
+    crate::timing("plan: selection", t0);
+    t0 = std::time::Instant::now();
+    // Every node must resolve (the first failure stops); the nodes' addresses and current
+    // values are read in parallel, then checked in node order.
+    let looked_up = par_map(&nodes, |n| (names.lookup(n), read_state(&r, n)));
     let mut addrs = Vec::with_capacity(nodes.len());
-    for n in &nodes {
-        match names.lookup(n) {
-            Some(a) => addrs.push(a),
+    let mut states = Vec::with_capacity(nodes.len());
+    for (n, (a, st)) in nodes.iter().zip(looked_up) {
+        match a {
+            Some(a) => {
+                addrs.push(a);
+                states.push(st);
+            }
             None => {
                 return reject(
                     events,
@@ -472,11 +504,10 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         );
     }
 
+    crate::timing("plan: addresses and current values", t0);
+    t0 = std::time::Instant::now();
     // §4: operating system.
-    let mut states = Vec::with_capacity(nodes.len());
-    for n in &nodes {
-        states.push(read_state(&r, n)?);
-    }
+    let states = states.into_iter().collect::<Result<Vec<_>, _>>()?;
     let aix = states
         .iter()
         .filter(|s| s.os.as_deref() == Some("AIX"))
@@ -539,6 +570,8 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         return reject(events, errors);
     }
 
+    crate::timing("plan: destination", t0);
+    t0 = std::time::Instant::now();
     // §6: the new xcatmaster.
     let mut masters: Vec<(String, MasterSource)> = Vec::with_capacity(nodes.len());
     let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -601,6 +634,8 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
             .push(n.clone());
     }
 
+    crate::timing("plan: xcatmaster", t0);
+    t0 = std::time::Instant::now();
     // §7–§8: the new values, node by node.
     let mut dirs = Vec::with_capacity(nodes.len());
     let mut news = Vec::with_capacity(nodes.len());
@@ -675,6 +710,8 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         );
     }
 
+    crate::timing("plan: rewrites", t0);
+    t0 = std::time::Instant::now();
     // §9: node-level rows, with the rows read as expectations.
     let mut batch = Batch::new();
     let mut reenabled = Vec::new();
@@ -685,54 +722,45 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         ("noderes", KeyIndex::new(db.table("noderes"))),
         ("nodehm", KeyIndex::new(db.table("nodehm"))),
     ];
-    for (i, n) in nodes.iter().enumerate() {
-        let (cur, dir, nv) = (&states[i].cur, &dirs[i], &news[i]);
-        let mut changes = vec![
-            Change {
-                table: "noderes",
-                column: "servicenode",
-                old: cur.servicenode.clone(),
-                new: nv.servicenode.clone(),
-            },
-            Change {
-                table: "noderes",
-                column: "xcatmaster",
-                old: cur.xcatmaster.clone(),
-                new: nv.xcatmaster.clone(),
-            },
-        ];
+    batch.ops.reserve(nodes.len() * 2);
+    let iter = nodes.iter().zip(states).zip(dirs).zip(news).enumerate();
+    for (i, (((n, st), dir), nv)) in iter {
+        let NodeState {
+            cur, provmethod, ..
+        } = st;
+        // In (table, column) order: nodehm first, then noderes alphabetically.
+        let mut changes = Vec::with_capacity(6);
+        let conserver_changed = nv.conserver.is_some();
+        if let Some(c) = nv.conserver {
+            changes.push(Change {
+                table: "nodehm",
+                column: "conserver",
+                old: cur.conserver,
+                new: c,
+            });
+            conserver_nodes.push(n.clone());
+        }
         for (col, old, new) in [
-            ("tftpserver", &cur.tftpserver, &nv.tftpserver),
-            ("nfsserver", &cur.nfsserver, &nv.nfsserver),
-            ("monserver", &cur.monserver, &nv.monserver),
+            ("monserver", cur.monserver, nv.monserver),
+            ("nfsserver", cur.nfsserver, nv.nfsserver),
+            ("servicenode", cur.servicenode, Some(nv.servicenode)),
+            ("tftpserver", cur.tftpserver, nv.tftpserver),
+            ("xcatmaster", cur.xcatmaster, Some(nv.xcatmaster)),
         ] {
             if let Some(new) = new {
                 changes.push(Change {
                     table: "noderes",
                     column: col,
-                    old: old.clone(),
-                    new: new.clone(),
+                    old,
+                    new,
                 });
             }
         }
-        if let Some(c) = &nv.conserver {
-            changes.push(Change {
-                table: "nodehm",
-                column: "conserver",
-                old: cur.conserver.clone(),
-                new: c.clone(),
-            });
-            conserver_nodes.push(n.clone());
-        }
-        for table in ["noderes", "nodehm"] {
-            let cols: Vec<(&str, &str)> = changes
-                .iter()
-                .filter(|c| c.table == table)
-                .map(|c| (c.column, c.new.as_str()))
-                .collect();
-            if cols.is_empty() {
+        for (table, present) in [("noderes", true), ("nodehm", conserver_changed)] {
+            if !present {
                 continue;
             }
+            let cols = changes.iter().filter(|c| c.table == table);
             if dup_rows.contains(&(table, n.as_str())) {
                 return reject(
                     events,
@@ -757,9 +785,9 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
                     for k in t.key_indices() {
                         row[k] = Some(n.clone());
                     }
-                    for (c, v) in &cols {
-                        if let Some(ci) = t.column_index(c) {
-                            row[ci] = Some(v.to_string());
+                    for c in cols {
+                        if let Some(ci) = t.column_index(c.column) {
+                            row[ci] = Some(c.new.clone());
                         }
                     }
                     let disable = t
@@ -783,25 +811,23 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
                         table: table.into(),
                         key: vec![n.clone()],
                         values: cols
-                            .iter()
-                            .map(|(c, v)| (c.to_string(), Some(v.to_string())))
+                            .map(|c| (c.column.to_string(), Some(c.new.clone())))
                             .collect(),
                     });
                 }
             }
         }
-        changes.sort_by(|a, b| (a.table, a.column).cmp(&(b.table, b.column)));
         moves.push(NodeMove {
             node: n.clone(),
             address: addrs[i].ip.to_string(),
             address_source: addrs[i].source.to_string(),
-            old_sn: dir.old_sn.clone(),
-            new_sn: dir.new_sn.clone(),
-            old_master: dir.old_master.clone(),
-            new_master: dir.new_master.clone(),
+            old_sn: dir.old_sn,
+            new_sn: dir.new_sn,
+            old_master: dir.old_master,
+            new_master: dir.new_master,
             master_source: masters[i].1.clone(),
             changes,
-            provmethod: states[i].provmethod.clone(),
+            provmethod,
         });
     }
     if !reenabled.is_empty() {
@@ -819,8 +845,12 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
             )));
         }
     }
+    crate::timing("plan: node-level rows", t0);
+    t0 = std::time::Instant::now();
     add_expectations(db, &r, &nodes, req, &mut batch);
 
+    crate::timing("plan: expectations", t0);
+    t0 = std::time::Instant::now();
     // §10.5 and §10.9: follow-up commands.
     let mut follow_ups = Vec::new();
     if !conserver_nodes.is_empty() {
@@ -861,6 +891,8 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         }
     }
 
+    crate::timing("plan: follow-ups", t0);
+    t0 = std::time::Instant::now();
     // §10.11 and §10.13: node-side steps.
     let (routes, scripts) = if req.ignorenodes {
         (Vec::new(), Vec::new())
@@ -924,6 +956,7 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         }
     }
 
+    crate::timing("plan: node-side steps", t0);
     Ok(Plan {
         request: req.clone(),
         os,

@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// Tens of thousands of small table values are allocated and freed per move.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use snmove::addr::Getaddrinfo;
 use snmove::run::{main_with, Context};
 use snmove::select::{fold, NoderangeExpander};
