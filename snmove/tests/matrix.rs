@@ -656,3 +656,22 @@ fn moving_to_this_machine_reads_its_own_interfaces() {
         c.dump("noderes")
     );
 }
+
+#[test]
+fn json_report_of_a_real_move() {
+    let c = Cluster::new();
+    let r = c.run(&["rack2", "-i", "--json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).expect("stdout is one JSON document");
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["moved"][0], "2 node(s) from sn2 to sn1");
+    assert!(v["journal"].as_str().is_some_and(|j| j.ends_with(".json")));
+    assert!(
+        r.stderr
+            .contains("Moving nodes to their backup service nodes."),
+        "xCAT's lines go to stderr"
+    );
+    let text = common::redact(&r.stdout, c.dir.path());
+    insta::assert_snapshot!("json_move", text);
+}
