@@ -164,7 +164,7 @@ impl FollowUpResult {
 }
 
 /// Runs the follow-up commands of a plan in order, printing what xCAT prints: "Running
-/// makeconservercf <nodes>" before makeconservercf, each command's output, and (always, unlike
+/// makeconservercf NODES" before makeconservercf, each command's output, and (always, unlike
 /// xCAT, which sometimes loses it) "Command failed: …" when one fails.
 pub fn run_follow_ups(plan: &Plan, console: &mut Console<'_>) -> Vec<FollowUpResult> {
     let mut results = Vec::new();

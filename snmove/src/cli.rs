@@ -294,7 +294,7 @@ pub struct UndoArgs {
     pub json: bool,
 }
 
-/// A command line xCAT's snmove refuses. [`UsageError::message`] is what xCAT prints on
+/// A command line xCAT's snmove refuses. [`UsageError::xcat_line`] is what xCAT prints on
 /// stdout before (or instead of) its usage text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {

@@ -16,7 +16,9 @@
 //! * inspection — a [`plan::Plan`] is plain data (also serializable to JSON), rendered for
 //!   people by [`render::dry_run_text`];
 //! * [`apply::commit`] — the journal, then one atomic commit with the rows read as
-//!   expectations; then [`apply::run_follow_ups`] and a [`nodeside::NodeSide`];
+//!   expectations; then [`apply::run_follow_ups`] (xCAT's `makeconservercf`, `nodeset`) and a
+//!   [`nodeside::NodeSide`]: xCAT's `xdsh`/`updatenode` ([`nodeside::XcatCommands`]) or this
+//!   workspace's SSH fan-out ([`sshside::SshSide`]), chosen by [`backend::Backend`];
 //! * [`apply::undo`] — the database exactly as before the move, from its [`journal::Journal`].
 //!
 //! ```

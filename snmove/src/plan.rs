@@ -224,7 +224,7 @@ pub struct Reenabled {
     pub disable: String,
 }
 
-/// A complete plan. Apply it with [`crate::apply::apply`].
+/// A complete plan. Apply it with [`crate::apply::commit`].
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
     /// The request.
