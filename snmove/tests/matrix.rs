@@ -675,3 +675,45 @@ fn json_report_of_a_real_move() {
     let text = common::redact(&r.stdout, c.dir.path());
     insta::assert_snapshot!("json_move", text);
 }
+
+#[test]
+fn a_crash_at_any_point_of_the_commit_leaves_old_or_new_tables() {
+    for (point, committed) in [
+        ("table-written", false),
+        ("before-commit", false),
+        ("committed", true),
+        ("renamed:1", true),
+        ("renamed:2", true),
+    ] {
+        let c = Cluster::new();
+        let before = (c.dump("noderes"), c.dump("nodehm"));
+        let r = c.run_env(
+            &["-s", "sn1", "-i"],
+            &[("XCATTAB_CRASH_AT", point.to_string())],
+        );
+        assert_eq!(r.code, None, "{point}: killed: {}{}", r.stdout, r.stderr);
+        // A reader recovers the store: every table entirely old or entirely new, together.
+        let _ = c.run(&["-s", "sn1", "-i", "--dry-run"]);
+        let after = (c.dump("noderes"), c.dump("nodehm"));
+        let moved = after.0.contains("\"cn1\",\"sn2,sn1\"");
+        assert_eq!(moved, committed, "{point}: the commit point decides");
+        if moved {
+            assert!(
+                after.1.contains("\"cn1\",,,,,,\"sn2\""),
+                "{point}: nodehm moved with noderes"
+            );
+            // The journal was written before the commit: undo restores the tables exactly.
+            let journal = std::fs::read_dir(c.store.join(".snmove"))
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "json"))
+                .expect("journal written before the commit");
+            let u = c.run(&["--undo", journal.to_str().unwrap()]);
+            assert_eq!(u.code, Some(0), "{point}: {}", u.stderr);
+            assert_eq!((c.dump("noderes"), c.dump("nodehm")), before, "{point}");
+        } else {
+            assert_eq!(after, before, "{point}: entirely old");
+        }
+    }
+}
