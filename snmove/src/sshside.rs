@@ -31,16 +31,45 @@ pub struct SshSide {
     pub report_path: Mutex<Option<std::path::PathBuf>>,
 }
 
-/// Collects each node's output lines (streamed from worker threads).
+/// Collects each node's output lines (streamed from worker threads), and shows a progress line
+/// on stderr when it is a terminal.
 #[derive(Default)]
 struct Collect {
     lines: Mutex<Vec<(String, String)>>,
+    progress: bool,
 }
 
 impl Observer for Collect {
     fn line(&self, node: &str, _stream: Stream, text: &str) {
         if let Ok(mut v) = self.lines.lock() {
             v.push((node.to_string(), text.to_string()));
+        }
+    }
+
+    fn node_done(&self, _result: &postscripts::NodeResult, progress: &postscripts::Progress) {
+        if self.progress {
+            use std::io::Write;
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r\x1b[K{}", postscripts::progress_line(progress));
+            let _ = e.flush();
+        }
+    }
+}
+
+impl Collect {
+    fn new() -> Self {
+        // SAFETY: isatty only inspects the descriptor.
+        let tty = unsafe { libc::isatty(2) } == 1;
+        Collect {
+            lines: Mutex::new(Vec::new()),
+            progress: tty,
+        }
+    }
+
+    fn finish(&self) {
+        if self.progress {
+            use std::io::Write;
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
         }
     }
 }
@@ -136,8 +165,9 @@ impl NodeSide for SshSide {
         }
         console.info("Running postscripts on the nodes.");
         let jobs = self.jobs(plan);
-        let collect = Collect::default();
+        let collect = Collect::new();
         let run = postscripts::run(&jobs, &self.transport, &self.options, &collect);
+        collect.finish();
         let result: Report = match run {
             Ok(r) => r,
             Err(e) => {
