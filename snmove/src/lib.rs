@@ -13,8 +13,9 @@
 //! * [`plan::plan`] — a pure function of a table snapshot and a [`plan::Request`]: selection,
 //!   destination, new xcatmaster, every attribute rewrite as node-level rows, the follow-up
 //!   commands and the node-side steps, or xCAT's refusal with xCAT's messages;
-//! * inspection — a [`plan::Plan`] is plain data (also serializable to JSON), rendered for
-//!   people by [`render::dry_run_text`];
+//! * inspection — [`plan::inspect`] gives the values a move would read for any nodes; a
+//!   [`plan::Plan`] is plain data (also serializable to JSON), rendered for people by
+//!   [`render::dry_run_text`];
 //! * [`apply::commit`] — the journal, then one atomic commit with the rows read as
 //!   expectations; then [`apply::run_follow_ups`] (xCAT's `makeconservercf`, `nodeset`) and a
 //!   [`nodeside::NodeSide`]: xCAT's `xdsh`/`updatenode` ([`nodeside::XcatCommands`]) or this

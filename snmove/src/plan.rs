@@ -1260,3 +1260,59 @@ mod tests {
         assert!(network_of(ip("8.8.8.8"), &nets).is_none());
     }
 }
+
+/// What the tables say of one node's service nodes (effective values: group inheritance and
+/// computed values applied), as a move would read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NodeView {
+    /// Node name.
+    pub node: String,
+    /// `noderes.servicenode` (first entry: the current SN; second: its backup).
+    pub servicenode: Option<String>,
+    /// `noderes.xcatmaster`.
+    pub xcatmaster: Option<String>,
+    /// `noderes.tftpserver`.
+    pub tftpserver: Option<String>,
+    /// `noderes.nfsserver`.
+    pub nfsserver: Option<String>,
+    /// `noderes.monserver`.
+    pub monserver: Option<String>,
+    /// `nodehm.conserver`.
+    pub conserver: Option<String>,
+    /// `nodetype.os`.
+    pub os: Option<String>,
+    /// `nodetype.provmethod`.
+    pub provmethod: Option<String>,
+}
+
+/// Inspects nodes: the values a move reads for each (in the order given).
+///
+/// ```
+/// use xcattab::{csv, Database};
+/// let mut db = Database::new();
+/// db.insert(csv::table_from_csv("nodelist", "#node,groups\n\"cn1\",\"compute\"\n").unwrap());
+/// db.insert(csv::table_from_csv("noderes", "#node,servicenode,xcatmaster\n\"compute\",\"sn1,sn2\",\"sn1-c\"\n").unwrap());
+/// let v = snmove::plan::inspect(&db, &["cn1".to_string()]).unwrap();
+/// assert_eq!(v[0].servicenode.as_deref(), Some("sn1,sn2"));
+/// assert_eq!(v[0].conserver, None);
+/// ```
+pub fn inspect(db: &Database, nodes: &[String]) -> Result<Vec<NodeView>, Rejected> {
+    let r = Resolver::new(db);
+    nodes
+        .iter()
+        .map(|n| {
+            let st = read_state(&r, n)?;
+            Ok(NodeView {
+                node: n.clone(),
+                servicenode: st.cur.servicenode,
+                xcatmaster: st.cur.xcatmaster,
+                tftpserver: st.cur.tftpserver,
+                nfsserver: st.cur.nfsserver,
+                monserver: st.cur.monserver,
+                conserver: st.cur.conserver,
+                os: st.os,
+                provmethod: st.provmethod,
+            })
+        })
+        .collect()
+}
