@@ -46,14 +46,15 @@ PG="Pg:dbname=xcatdb;host=$WORK;port=$PORT|postgres|"
 declare -A SPECS=([pg]="$PG" [sqlite]="SQLite:$WORK/sqlite" [csv]="CSV:$WORK/csvstore")
 
 echo
-echo "| store | nodes | moved | whole process (s) | peak RSS (MB) | detail |"
-echo "|---|---|---|---|---|---|"
+echo "| store | nodes | moved | whole process (s) | client CPU (s) | peak RSS (MB) | detail |"
+echo "|---|---|---|---|---|---|---|"
 for kind in pg sqlite csv; do
     spec=${SPECS[$kind]}
     "$BIN" load "$spec" "$WORK/csv"
-    out=$(/usr/bin/time -f 'TIME %e %M' "$BIN" move "$spec" "$MOVE" 2>&1) || { echo "$out" >&2; exit 1; }
+    out=$(/usr/bin/time -f 'TIME %e %M %U %S' "$BIN" move "$spec" "$MOVE" 2>&1) || { echo "$out" >&2; exit 1; }
     t=$(echo "$out" | sed -n 's/^TIME \([0-9.]*\) .*/\1/p')
-    kb=$(echo "$out" | sed -n 's/^TIME [0-9.]* \([0-9]*\)/\1/p')
+    kb=$(echo "$out" | sed -n 's/^TIME [0-9.]* \([0-9]*\) .*/\1/p')
+    cpu=$(echo "$out" | sed -n 's/^TIME [0-9.]* [0-9]* \([0-9.]*\) \([0-9.]*\)/\1 \2/p' | awk '{printf "%.2f", $1 + $2}')
     detail=$(echo "$out" | grep '^moved' | sed 's/|/\\|/g')
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$kind" "$NODES" "$MOVE" "$t" "$((kb / 1024))" "$detail"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$kind" "$NODES" "$MOVE" "$t" "$cpu" "$((kb / 1024))" "$detail"
 done
