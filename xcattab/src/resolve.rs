@@ -85,8 +85,13 @@ struct TableIndex<'db> {
     table: &'db Table,
     /// First enabled row of each key.
     rows: FxHashMap<&'db str, usize>,
-    /// Parsed computed values of this table, by raw text.
-    templates: FxHashMap<&'db str, Result<ValueTemplate, RegexValueError>>,
+    /// Parsed computed values of this table, one per distinct raw text.
+    templates: Vec<Result<ValueTemplate, RegexValueError>>,
+    /// Address of each computed value stored in the table → its template (values are looked
+    /// up by where they are stored, not by their text).
+    by_addr: FxHashMap<usize, usize>,
+    /// Whether rows of groups count (not for nodelist).
+    inherits: bool,
 }
 
 /// Resolves node attributes over a [`Database`] snapshot. Cheap to create; per-table indexes are
@@ -297,7 +302,7 @@ impl<'db> Resolver<'db> {
                 chain.push((k, r));
             }
         }
-        if table != "nodelist" {
+        if ix.inherits {
             for g in self.groups(node) {
                 if lookup_key(g) {
                     if let Some((&k, &r)) = ix.rows.get_key_value(g) {
@@ -491,9 +496,14 @@ impl<'db> Resolver<'db> {
                 source,
             }))
         };
-        let applied = match ix.templates.get(text) {
+        let applied = match ix
+            .by_addr
+            .get(&(text.as_ptr() as usize))
+            .map(|&i| &ix.templates[i])
+        {
             Some(Ok(tpl)) => tpl.apply(node),
             Some(Err(e)) => Err(e.clone()),
+            // A hierarchical concatenation is not stored anywhere: parse it now.
             None => ValueTemplate::parse(text).and_then(|tpl| tpl.apply(node)),
         };
         Ok((applied.map_err(err)?.map(Cow::Owned), raw, from))
@@ -520,7 +530,9 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
         })
         .and_then(|c| t.column_index(c))?;
     let mut rows = FxHashMap::with_capacity_and_hasher(t.len(), Default::default());
-    let mut templates = FxHashMap::default();
+    let mut templates = Vec::new();
+    let mut by_text: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut by_addr = FxHashMap::default();
     for (i, row) in t.rows().iter().enumerate() {
         if !t.is_row_enabled(i) {
             continue;
@@ -530,8 +542,12 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
         };
         rows.entry(key).or_insert(i);
         for v in row.iter().flatten() {
-            if regexval::is_computed(v) && !templates.contains_key(v.as_str()) {
-                templates.insert(v.as_str(), ValueTemplate::parse(v));
+            if regexval::is_computed(v) {
+                let n = *by_text.entry(v.as_str()).or_insert_with(|| {
+                    templates.push(ValueTemplate::parse(v));
+                    templates.len() - 1
+                });
+                by_addr.insert(v.as_ptr() as usize, n);
             }
         }
     }
@@ -539,6 +555,8 @@ fn build_index(t: &Table) -> Option<TableIndex<'_>> {
         table: t,
         rows,
         templates,
+        by_addr,
+        inherits: t.name() != "nodelist",
     })
 }
 

@@ -156,6 +156,12 @@ impl Pattern {
         let translated = translate(source);
         let engine = match regex::Regex::new(&translated) {
             Ok(re) => Engine::Std(re),
+            Err(e) if !needs_fancy(&translated) => {
+                return Err(RegexValueError::Pattern {
+                    pattern: source.to_string(),
+                    reason: e.to_string(),
+                })
+            }
             Err(_) => Engine::Fancy(
                 fancy_regex::RegexBuilder::new(&translated)
                     .backtrack_limit(1_000_000)
@@ -200,6 +206,31 @@ impl Pattern {
             }
         }
     }
+}
+
+/// Whether a pattern the regex crate refused uses what only fancy-regex has (back-references,
+/// look-around, atomic groups); anything else is a genuine error. Long or deeply nested
+/// patterns are not handed to fancy-regex's recursive parser.
+fn needs_fancy(p: &str) -> bool {
+    let fancy = ["(?=", "(?!", "(?<=", "(?<!", "(?>", "\\k<", "\\k{"]
+        .iter()
+        .any(|f| p.contains(f))
+        || p.as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && w[1].is_ascii_digit() && w[1] != b'0');
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    for b in p.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    fancy && p.len() <= 4096 && max <= 64
 }
 
 /// Perl regex syntax that the Rust engine spells differently.
@@ -651,5 +682,22 @@ mod spec_examples {
             c("n1", "|n(\\d+)|(mknum('free')-mknum('fred'))|").as_deref(),
             Some("1")
         );
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::compute;
+
+    #[test]
+    fn deep_nesting_is_an_error_or_empty_not_a_crash() {
+        let deep = format!("|n(\\d+)|x{}1{}|", "(".repeat(100_000), ")".repeat(100_000));
+        // The expression is too deep to evaluate: the group gives the empty string, as a Perl
+        // compile error would.
+        assert_eq!(compute("n1", &deep).unwrap().as_deref(), Some("x"));
+        let pattern = format!("|{}n{}|x|", "(".repeat(50_000), ")".repeat(50_000));
+        assert!(compute("n1", &pattern).is_err());
+        let backref = r"|(a)\1(\d)|($2)|";
+        assert_eq!(compute("aa1", backref).unwrap().as_deref(), Some("1"));
     }
 }

@@ -673,11 +673,110 @@ pub(crate) enum Expr {
     Aggregate,
     Call(String, Vec<Expr>),
     Unary(&'static str, Box<Expr>),
-    Binary(&'static str, Box<Expr>, Box<Expr>),
+    Binary(Bop, Box<Expr>, Box<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
     List(Vec<Expr>),
     /// Statements separated by `;`: the value is the last one's.
     Seq(Vec<Expr>),
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bop {
+    And,
+    Or,
+    DefinedOr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Shl,
+    Shr,
+    BitAnd,
+    BitOr,
+    BitXor,
+    NumEq,
+    NumNe,
+    NumLt,
+    NumGt,
+    NumLe,
+    NumGe,
+    NumCmp,
+    Concat,
+    Repeat,
+    StrEq,
+    StrNe,
+    StrLt,
+    StrGt,
+    StrLe,
+    StrGe,
+    StrCmp,
+    Xor,
+}
+
+impl Bop {
+    fn from_str(op: &str) -> PResult<Bop> {
+        Ok(match op {
+            "&&" | "and" => Bop::And,
+            "||" | "or" => Bop::Or,
+            "//" => Bop::DefinedOr,
+            "+" => Bop::Add,
+            "-" => Bop::Sub,
+            "*" => Bop::Mul,
+            "/" => Bop::Div,
+            "%" => Bop::Mod,
+            "**" => Bop::Pow,
+            "<<" => Bop::Shl,
+            ">>" => Bop::Shr,
+            "&" => Bop::BitAnd,
+            "|" => Bop::BitOr,
+            "^" => Bop::BitXor,
+            "==" => Bop::NumEq,
+            "!=" => Bop::NumNe,
+            "<" => Bop::NumLt,
+            ">" => Bop::NumGt,
+            "<=" => Bop::NumLe,
+            ">=" => Bop::NumGe,
+            "<=>" => Bop::NumCmp,
+            "." => Bop::Concat,
+            "x" => Bop::Repeat,
+            "eq" => Bop::StrEq,
+            "ne" => Bop::StrNe,
+            "lt" => Bop::StrLt,
+            "gt" => Bop::StrGt,
+            "le" => Bop::StrLe,
+            "ge" => Bop::StrGe,
+            "cmp" => Bop::StrCmp,
+            "xor" => Bop::Xor,
+            other => return err(format!("operator {other} is not supported")),
+        })
+    }
+
+    /// Operators whose operands are integers under `use integer`.
+    fn integer(self) -> bool {
+        matches!(
+            self,
+            Bop::Add
+                | Bop::Sub
+                | Bop::Mul
+                | Bop::Div
+                | Bop::Mod
+                | Bop::Shl
+                | Bop::Shr
+                | Bop::BitAnd
+                | Bop::BitOr
+                | Bop::BitXor
+                | Bop::NumEq
+                | Bop::NumNe
+                | Bop::NumLt
+                | Bop::NumGt
+                | Bop::NumLe
+                | Bop::NumGe
+                | Bop::NumCmp
+        )
+    }
 }
 
 /// Builtins taking one argument (named unary operators).
@@ -694,7 +793,11 @@ const LIST_FUNCS: &[&str] = &[
 
 struct Parser<'a> {
     lx: Lexer<'a>,
+    depth: usize,
 }
+
+/// Deepest expression nesting accepted (Perl has no such limit, but nobody writes more).
+const MAX_DEPTH: usize = 200;
 
 // Binding powers (higher binds tighter), following perlop.
 const BP_OR: u8 = 1; // or xor
@@ -792,6 +895,16 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self, min_bp: u8) -> PResult<Expr> {
+        self.depth += 1;
+        let r = self.expr_inner(min_bp);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, min_bp: u8) -> PResult<Expr> {
+        if self.depth > MAX_DEPTH {
+            return err("expression nested too deeply");
+        }
         let mut lhs = self.prefix()?;
         loop {
             let tok = self.peek(false)?;
@@ -830,7 +943,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             let rhs = self.expr(if right { bp } else { bp + 1 })?;
-            lhs = Expr::Binary(op, Box::new(lhs), Box::new(rhs));
+            lhs = Expr::Binary(Bop::from_str(op)?, Box::new(lhs), Box::new(rhs));
         }
     }
 
@@ -951,6 +1064,7 @@ impl<'a> Parser<'a> {
 pub(crate) fn compile(src: &str) -> PResult<Expr> {
     let mut p = Parser {
         lx: Lexer::new(src),
+        depth: 0,
     };
     p.program()
 }
@@ -1056,22 +1170,39 @@ impl Ev<'_, '_> {
                     _ => negate(v),
                 }
             }
-            Expr::Binary(op, a, b) => self.binary(op, a, b)?,
+            Expr::Binary(op, a, b) => self.binary(*op, a, b)?,
             Expr::Call(name, args) => self.call(name, args)?,
         })
     }
 
-    fn binary(&mut self, op: &str, a: &Expr, b: &Expr) -> PResult<Scalar> {
+    /// The integer value of an operand, without building a string for a capture.
+    fn int_of(&mut self, e: &Expr) -> PResult<i64> {
+        Ok(match e {
+            Expr::Capture(n) => match n
+                .checked_sub(1)
+                .and_then(|i| self.caps.get(i))
+                .copied()
+                .flatten()
+            {
+                Some(s) => grok_number(s).iv(),
+                None => 0,
+            },
+            Expr::Lit(Scalar::Int(i)) => *i,
+            other => self.scalar(other)?.iv(),
+        })
+    }
+
+    fn binary(&mut self, op: Bop, a: &Expr, b: &Expr) -> PResult<Scalar> {
         match op {
-            "&&" | "and" => {
+            Bop::And => {
                 let l = self.scalar(a)?;
                 return if l.truthy() { self.scalar(b) } else { Ok(l) };
             }
-            "||" | "or" => {
+            Bop::Or => {
                 let l = self.scalar(a)?;
                 return if l.truthy() { Ok(l) } else { self.scalar(b) };
             }
-            "//" => {
+            Bop::DefinedOr => {
                 let l = self.scalar(a)?;
                 return if l != Scalar::Undef {
                     Ok(l)
@@ -1081,48 +1212,50 @@ impl Ev<'_, '_> {
             }
             _ => {}
         }
+        if op.integer() {
+            // `use integer` arithmetic and comparisons.
+            let (l, r) = (self.int_of(a)?, self.int_of(b)?);
+            return Ok(match op {
+                Bop::Add => Scalar::Int(l.wrapping_add(r)),
+                Bop::Sub => Scalar::Int(l.wrapping_sub(r)),
+                Bop::Mul => Scalar::Int(l.wrapping_mul(r)),
+                Bop::Div => {
+                    if r == 0 {
+                        return err("Illegal division by zero");
+                    }
+                    Scalar::Int(l.wrapping_div(r))
+                }
+                Bop::Mod => {
+                    if r == 0 {
+                        return err("Illegal modulus zero");
+                    }
+                    Scalar::Int(l.wrapping_rem(r))
+                }
+                Bop::Shl => Scalar::Int(l.wrapping_shl(r as u32)),
+                Bop::Shr => Scalar::Int(l.wrapping_shr(r as u32)),
+                Bop::BitAnd => Scalar::Int(l & r),
+                Bop::BitOr => Scalar::Int(l | r),
+                Bop::BitXor => Scalar::Int(l ^ r),
+                Bop::NumEq => Scalar::bool(l == r),
+                Bop::NumNe => Scalar::bool(l != r),
+                Bop::NumLt => Scalar::bool(l < r),
+                Bop::NumGt => Scalar::bool(l > r),
+                Bop::NumLe => Scalar::bool(l <= r),
+                Bop::NumGe => Scalar::bool(l >= r),
+                _ => Scalar::Int(l.cmp(&r) as i64),
+            });
+        }
         let l = self.scalar(a)?;
         let r = self.scalar(b)?;
-        let (li, ri) = (|| l.iv(), || r.iv());
         Ok(match op {
-            // `use integer` arithmetic.
-            "+" => Scalar::Int(li().wrapping_add(ri())),
-            "-" => Scalar::Int(li().wrapping_sub(ri())),
-            "*" => Scalar::Int(li().wrapping_mul(ri())),
-            "/" => {
-                let d = ri();
-                if d == 0 {
-                    return err("Illegal division by zero");
-                }
-                Scalar::Int(li().wrapping_div(d))
-            }
-            "%" => {
-                let d = ri();
-                if d == 0 {
-                    return err("Illegal modulus zero");
-                }
-                Scalar::Int(li().wrapping_rem(d))
-            }
-            "**" => pow(l.num(), r.num()),
-            "<<" => Scalar::Int(li().wrapping_shl(ri() as u32)),
-            ">>" => Scalar::Int(li().wrapping_shr(ri() as u32)),
-            "&" => Scalar::Int(li() & ri()),
-            "|" => Scalar::Int(li() | ri()),
-            "^" => Scalar::Int(li() ^ ri()),
-            "==" => Scalar::bool(li() == ri()),
-            "!=" => Scalar::bool(li() != ri()),
-            "<" => Scalar::bool(li() < ri()),
-            ">" => Scalar::bool(li() > ri()),
-            "<=" => Scalar::bool(li() <= ri()),
-            ">=" => Scalar::bool(li() >= ri()),
-            "<=>" => Scalar::Int(li().cmp(&ri()) as i64),
-            "." => {
+            Bop::Pow => pow(l.num(), r.num()),
+            Bop::Concat => {
                 let mut s = l.to_str();
                 s.push_str(&r.to_str());
                 Scalar::Str(s)
             }
-            "x" => {
-                let n = ri();
+            Bop::Repeat => {
+                let n = r.iv();
                 let s = l.to_str();
                 if n <= 0 || s.is_empty() {
                     Scalar::Str(String::new())
@@ -1132,15 +1265,14 @@ impl Ev<'_, '_> {
                     Scalar::Str(s.repeat(n as usize))
                 }
             }
-            "eq" => Scalar::bool(l.to_str() == r.to_str()),
-            "ne" => Scalar::bool(l.to_str() != r.to_str()),
-            "lt" => Scalar::bool(l.to_str() < r.to_str()),
-            "gt" => Scalar::bool(l.to_str() > r.to_str()),
-            "le" => Scalar::bool(l.to_str() <= r.to_str()),
-            "ge" => Scalar::bool(l.to_str() >= r.to_str()),
-            "cmp" => Scalar::Int(l.to_str().cmp(&r.to_str()) as i64),
-            "xor" => Scalar::bool(l.truthy() != r.truthy()),
-            other => return err(format!("operator {other} is not supported")),
+            Bop::StrEq => Scalar::bool(l.to_str() == r.to_str()),
+            Bop::StrNe => Scalar::bool(l.to_str() != r.to_str()),
+            Bop::StrLt => Scalar::bool(l.to_str() < r.to_str()),
+            Bop::StrGt => Scalar::bool(l.to_str() > r.to_str()),
+            Bop::StrLe => Scalar::bool(l.to_str() <= r.to_str()),
+            Bop::StrGe => Scalar::bool(l.to_str() >= r.to_str()),
+            Bop::StrCmp => Scalar::Int(l.to_str().cmp(&r.to_str()) as i64),
+            _ => Scalar::bool(l.truthy() != r.truthy()),
         })
     }
 
