@@ -295,7 +295,7 @@ impl<'db> Resolver<'db> {
 
     /// The rows that can give `node` a value in this table, in priority order: its own enabled
     /// row, then the enabled rows of its groups (none for `nodelist`).
-    fn chain(&self, node: &str, table: &str, ix: &TableIndex<'db>) -> Chain<'db> {
+    fn chain(&self, node: &str, ix: &TableIndex<'db>) -> Chain<'db> {
         let mut chain = Chain::new();
         if lookup_key(node) {
             if let Some((&k, &r)) = ix.rows.get_key_value(node) {
@@ -348,7 +348,7 @@ impl<'db> Resolver<'db> {
         cols: &Columns<'db>,
     ) -> Result<Vec<Option<Cow<'db, str>>>, ResolveError> {
         let (_, ix) = self.index(&cols.name)?;
-        let chain = self.chain(node, &cols.name, ix);
+        let chain = self.chain(node, ix);
         let mut out = Vec::with_capacity(cols.cols.len());
         for (name, c, hier) in &cols.cols {
             out.push(
@@ -386,7 +386,7 @@ impl<'db> Resolver<'db> {
         columns: &[&str],
     ) -> Result<Vec<Option<String>>, ResolveError> {
         let (t, ix) = self.index(table)?;
-        let chain = self.chain(node, table, ix);
+        let chain = self.chain(node, ix);
         let mut out = Vec::with_capacity(columns.len());
         for column in columns {
             let (c, hier) = self.column(table, t, column)?;
@@ -404,7 +404,7 @@ impl<'db> Resolver<'db> {
         column: &str,
     ) -> Result<Resolved<'db>, ResolveError> {
         let (t, ix) = self.index(table)?;
-        let chain = self.chain(node, table, ix);
+        let chain = self.chain(node, ix);
         let (c, hier) = self.column(table, t, column)?;
         let (value, raw, from) = self.resolve_col(node, table, t, ix, &chain, column, c, hier)?;
         Ok(Resolved {
