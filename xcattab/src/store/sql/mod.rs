@@ -79,9 +79,16 @@ pub(crate) fn check_table_name(name: &str) -> Result<(), StoreError> {
 /// for a schema table), with `columns` in order. A table the schema does not know gets quoted
 /// `TEXT` columns and no key.
 ///
-/// ```ignore
-/// // (crate-internal) for nodelist on SQLite:
-/// // "CREATE TABLE nodelist (\n  node VARCHAR(128) ,\n  groups TEXT,\n  …  disable TEXT,\n  PRIMARY KEY (node)\n)"
+/// For nodelist on SQLite (see the unit tests for the exact texts):
+///
+/// ```text
+/// CREATE TABLE nodelist (
+///   node VARCHAR(128) ,
+///   groups TEXT,
+///   …
+///   disable TEXT,
+///   PRIMARY KEY (node)
+/// )
 /// ```
 pub(crate) fn create_table_sql(table: &str, columns: &[String], dialect: Dialect) -> String {
     let Some(s) = schema::table(table) else {
