@@ -26,6 +26,8 @@ pub(crate) enum Scalar {
     Num(f64),
     /// A string (PV).
     Str(String),
+    /// Perl's false value (`!1`): the empty string, and the number 0.
+    No,
 }
 
 /// Why evaluation failed (Perl would have died or refused to compile).
@@ -44,7 +46,13 @@ impl Scalar {
     }
 
     fn no() -> Scalar {
-        Scalar::Str(String::new())
+        Scalar::No
+    }
+
+    /// Whether bitwise operators treat this value as a number (Perl's SvNIOKp): numbers and
+    /// the dual false value; strings and undef are strings.
+    fn numeric(&self) -> bool {
+        matches!(self, Scalar::Int(_) | Scalar::Num(_) | Scalar::No)
     }
 
     fn bool(b: bool) -> Scalar {
@@ -58,7 +66,7 @@ impl Scalar {
     /// Perl truthiness: undef, `""`, `"0"` and numeric zero are false.
     pub(crate) fn truthy(&self) -> bool {
         match self {
-            Scalar::Undef => false,
+            Scalar::Undef | Scalar::No => false,
             Scalar::Int(i) => *i != 0,
             Scalar::Num(n) => *n != 0.0,
             Scalar::Str(s) => !(s.is_empty() || s == "0"),
@@ -68,7 +76,7 @@ impl Scalar {
     /// The string value.
     pub(crate) fn to_str(&self) -> String {
         match self {
-            Scalar::Undef => String::new(),
+            Scalar::Undef | Scalar::No => String::new(),
             Scalar::Int(i) => i.to_string(),
             Scalar::Num(n) => format_nv(*n),
             Scalar::Str(s) => s.clone(),
@@ -78,7 +86,7 @@ impl Scalar {
     /// The numeric value, keeping integers exact.
     fn num(&self) -> Number {
         match self {
-            Scalar::Undef => Number::I(0),
+            Scalar::Undef | Scalar::No => Number::I(0),
             Scalar::Int(i) => Number::I(*i),
             Scalar::Num(n) => Number::F(*n),
             Scalar::Str(s) => grok_number(s),
@@ -124,12 +132,23 @@ impl Number {
     }
 }
 
+/// Perl's `cast_iv`: truncation toward zero; above the IV range values wrap through UV, and
+/// beyond UV_MAX they give -1 (UV_MAX as an IV); below IV_MIN, IV_MIN; NaN, 0.
 fn nv_to_iv(f: f64) -> i64 {
+    const IV_MAX_P1: f64 = 9_223_372_036_854_775_808.0;
+    const UV_MAX_P1: f64 = 18_446_744_073_709_551_616.0;
     if f.is_nan() {
         0
+    } else if f < IV_MAX_P1 {
+        if f < -IV_MAX_P1 {
+            i64::MIN
+        } else {
+            f as i64
+        }
+    } else if f < UV_MAX_P1 {
+        (f as u64) as i64
     } else {
-        // `as` truncates toward zero and saturates, as Perl's cast does.
-        f as i64
+        -1
     }
 }
 
@@ -197,13 +216,15 @@ fn grok_number(s: &str) -> Number {
     }
     if !is_float {
         let digits = &t[int_start..int_end];
-        return match digits.parse::<i64>() {
-            Ok(v) => Number::I(if neg { v.wrapping_neg() } else { v }),
-            Err(_) => {
-                let f: f64 = digits.parse().unwrap_or(0.0);
-                Number::F(if neg { -f } else { f })
-            }
-        };
+        if let Ok(v) = digits.parse::<i64>() {
+            return Number::I(if neg { v.wrapping_neg() } else { v });
+        }
+        // Up to UV_MAX a string is an exact unsigned integer (its IV wraps); beyond, a float.
+        if let (false, Ok(u)) = (neg, digits.parse::<u64>()) {
+            return Number::I(u as i64);
+        }
+        let f: f64 = digits.parse().unwrap_or(0.0);
+        return Number::F(if neg { -f } else { f });
     }
     let f: f64 = t[int_start..i].parse().unwrap_or(0.0);
     Number::F(if neg { -f } else { f })
@@ -765,9 +786,6 @@ impl Bop {
                 | Bop::Mod
                 | Bop::Shl
                 | Bop::Shr
-                | Bop::BitAnd
-                | Bop::BitOr
-                | Bop::BitXor
                 | Bop::NumEq
                 | Bop::NumNe
                 | Bop::NumLt
@@ -1166,7 +1184,13 @@ impl Ev<'_, '_> {
                 let v = self.scalar(x)?;
                 match *op {
                     "!" => Scalar::bool(!v.truthy()),
-                    "~" => Scalar::Int(!v.iv()),
+                    "~" => {
+                        if v.numeric() {
+                            Scalar::Int(!v.iv())
+                        } else {
+                            Scalar::Str(string_bits(&v.to_str(), "", |a, _| !a, Len::Longer)?)
+                        }
+                    }
                     _ => negate(v),
                 }
             }
@@ -1233,9 +1257,6 @@ impl Ev<'_, '_> {
                 }
                 Bop::Shl => Scalar::Int(l.wrapping_shl(r as u32)),
                 Bop::Shr => Scalar::Int(l.wrapping_shr(r as u32)),
-                Bop::BitAnd => Scalar::Int(l & r),
-                Bop::BitOr => Scalar::Int(l | r),
-                Bop::BitXor => Scalar::Int(l ^ r),
                 Bop::NumEq => Scalar::bool(l == r),
                 Bop::NumNe => Scalar::bool(l != r),
                 Bop::NumLt => Scalar::bool(l < r),
@@ -1247,6 +1268,26 @@ impl Ev<'_, '_> {
         }
         let l = self.scalar(a)?;
         let r = self.scalar(b)?;
+        if matches!(op, Bop::BitAnd | Bop::BitOr | Bop::BitXor) {
+            // Numbers if either side is one, else bytewise on the strings. (An unset capture
+            // combined with itself, `$3 | $3`, is numeric in Perl too.)
+            let same_unset = matches!((a, b), (Expr::Capture(x), Expr::Capture(y)) if x == y)
+                && l == Scalar::Undef;
+            if l.numeric() || r.numeric() || same_unset {
+                let (x, y) = (l.iv(), r.iv());
+                return Ok(Scalar::Int(match op {
+                    Bop::BitAnd => x & y,
+                    Bop::BitOr => x | y,
+                    _ => x ^ y,
+                }));
+            }
+            let (x, y) = (l.to_str(), r.to_str());
+            return Ok(Scalar::Str(match op {
+                Bop::BitAnd => string_bits(&x, &y, |a, b| a & b, Len::Shorter)?,
+                Bop::BitOr => string_bits(&x, &y, |a, b| a | b, Len::Longer)?,
+                _ => string_bits(&x, &y, |a, b| a ^ b, Len::Longer)?,
+            }));
+        }
         Ok(match op {
             Bop::Pow => pow(l.num(), r.num()),
             Bop::Concat => {
@@ -1350,15 +1391,14 @@ impl Ev<'_, '_> {
             "oct" => {
                 let s = first_str();
                 let t = s.trim();
-                Scalar::Int(
-                    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-                        parse_radix(h, 16)
-                    } else if let Some(b) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
-                        parse_radix(b, 2)
-                    } else {
-                        parse_radix(t.trim_start_matches(['0', 'o']), 8)
-                    },
-                )
+                let t = t.strip_prefix('0').unwrap_or(t);
+                Scalar::Int(if let Some(h) = t.strip_prefix(['x', 'X']) {
+                    parse_radix(h, 16)
+                } else if let Some(b) = t.strip_prefix(['b', 'B']) {
+                    parse_radix(b, 2)
+                } else {
+                    parse_radix(t.strip_prefix(['o', 'O']).unwrap_or(t), 8)
+                })
             }
             "sprintf" => {
                 let fmt = first_str();
@@ -1398,6 +1438,40 @@ impl Ev<'_, '_> {
     }
 }
 
+/// How long the result of a bitwise string operation is.
+#[derive(Clone, Copy)]
+enum Len {
+    /// `&`: the shorter operand.
+    Shorter,
+    /// `|`, `^`: the longer operand (the other padded with NULs).
+    Longer,
+}
+
+/// Perl's bitwise string operators on code points up to 0xFF (wider characters are an error).
+fn string_bits(a: &str, b: &str, f: impl Fn(u8, u8) -> u8, len: Len) -> PResult<String> {
+    let bytes = |s: &str| -> PResult<Vec<u8>> {
+        s.chars()
+            .map(|c| {
+                u8::try_from(c as u32)
+                    .map_err(|_| PerlError("wide character in a bitwise string operation".into()))
+            })
+            .collect()
+    };
+    let (x, y) = (bytes(a)?, bytes(b)?);
+    let n = match len {
+        Len::Shorter => x.len().min(y.len()),
+        Len::Longer => x.len().max(y.len()),
+    };
+    Ok((0..n)
+        .map(|i| {
+            f(
+                x.get(i).copied().unwrap_or(0),
+                y.get(i).copied().unwrap_or(0),
+            ) as char
+        })
+        .collect())
+}
+
 fn lc_ord(v: &Scalar) -> i64 {
     v.to_str()
         .to_lowercase()
@@ -1422,33 +1496,47 @@ fn parse_radix(s: &str, radix: u32) -> i64 {
 }
 
 fn negate(v: Scalar) -> Scalar {
-    // Perl's string negation: "-foo" for a string starting with a letter or underscore,
-    // "+foo" for "-foo", otherwise numeric negation.
+    // Perl's string negation: "-foo" for a string starting with an ASCII letter or `_`, the
+    // sign flipped for "+x" (always) and "-x" (when not a number), else numeric negation.
     if let Scalar::Str(s) = &v {
-        let f = s.chars().next();
-        if f.is_some_and(|c| c.is_alphabetic() || c == '_') {
-            return Scalar::Str(format!("-{s}"));
-        }
-        if let Some(rest) = s.strip_prefix('-') {
-            if rest
-                .chars()
-                .next()
-                .is_some_and(|c| !c.is_ascii_digit() && c != '.')
-            {
-                return Scalar::Str(format!("+{rest}"));
+        match s.as_bytes().first() {
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                return Scalar::Str(format!("-{s}"))
             }
-        }
-        if let Some(rest) = s.strip_prefix('+') {
-            if rest
-                .chars()
-                .next()
-                .is_some_and(|c| !c.is_ascii_digit() && c != '.')
-            {
-                return Scalar::Str(format!("-{rest}"));
-            }
+            Some(b'+') => return Scalar::Str(format!("-{}", &s[1..])),
+            Some(b'-') if !looks_like_number(s) => return Scalar::Str(format!("+{}", &s[1..])),
+            _ => {}
         }
     }
     Scalar::Int(v.iv().wrapping_neg())
+}
+
+/// Perl's `looks_like_number` for a string: optional blanks, sign, digits with an optional
+/// fraction and exponent (or Inf/NaN), optional trailing blanks.
+fn looks_like_number(s: &str) -> bool {
+    let t = s.trim_matches(|c: char| c.is_ascii_whitespace());
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let lower = t.to_ascii_lowercase();
+    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+        return true;
+    }
+    let (mant, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let (int, frac) = match mant.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (mant, None),
+    };
+    let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    let ok_mant = digits(int)
+        && frac.map_or(true, digits)
+        && !(int.is_empty() && frac.unwrap_or("").is_empty());
+    let ok_exp = exp.map_or(true, |e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    ok_mant && ok_exp
 }
 
 fn pow(a: Number, b: Number) -> Scalar {
@@ -1464,24 +1552,35 @@ fn pow(a: Number, b: Number) -> Scalar {
     Number::F(a.nv().powf(b.nv())).scalar()
 }
 
-/// Perl's `substr EXPR,OFFSET[,LENGTH]` (characters; negative offset/length count from the end).
+/// Perl's `substr EXPR,OFFSET[,LENGTH]` in characters, with its clipping rules (a negative
+/// offset counts from the end, a range partly outside the string is clipped, one wholly
+/// outside gives undef).
 fn substr(s: &str, off: i64, len: Option<i64>) -> Scalar {
     let chars: Vec<char> = s.chars().collect();
-    let n = chars.len() as i64;
-    let start = if off < 0 { n + off } else { off };
-    if start < 0 || start > n {
+    let cur = chars.len() as i128;
+    let mut p1 = off as i128;
+    if p1 < 0 && cur > 0 {
+        p1 += cur;
+    }
+    if p1 > cur {
         return Scalar::Undef;
     }
-    let end = match len {
-        None => n,
-        Some(l) if l < 0 => (n + l).max(start),
-        Some(l) => (start + l).min(n),
+    let mut p2 = match len.map(i128::from) {
+        None => cur,
+        Some(l) if l < 0 => cur + l,
+        Some(l) if p1 < 0 => p1 + l,
+        Some(l) => (p1 + l).min(cur),
     };
-    Scalar::Str(
-        chars[start as usize..end.max(start) as usize]
-            .iter()
-            .collect(),
-    )
+    if p2 < 0 {
+        if p1 < 0 {
+            return Scalar::Undef;
+        }
+        p2 = 0;
+    } else if p1 < 0 {
+        p1 = 0;
+    }
+    let p2 = p2.max(p1).min(cur);
+    Scalar::Str(chars[p1 as usize..p2 as usize].iter().collect())
 }
 
 /// `dim2idx(v1, n1, v2, n2, …, vk)`: alternately add `v-1` and multiply by `n`, plus one.
