@@ -116,8 +116,9 @@ struct TableIndex<'db> {
 /// ```
 pub struct Resolver<'db> {
     db: &'db Database,
-    /// Each node's groups: a range of `group_names`.
-    nodes: FxHashMap<&'db str, (u32, u32)>,
+    /// Each node's groups: a range of `group_names`, and whether `nodelist.groups` is set at
+    /// all (xCAT stops early, before its clean-up, when it is not).
+    nodes: FxHashMap<&'db str, (u32, u32, bool)>,
     group_names: Vec<&'db str>,
     node_order: Vec<&'db str>,
     hierarchical: HashMap<String, String>,
@@ -218,14 +219,15 @@ impl<'db> Resolver<'db> {
                     }
                     node_order.push(node);
                     let start = group_names.len() as u32;
-                    if let Some(g) = gc.and_then(|c| row[c].as_deref()) {
+                    let raw = gc.and_then(|c| row[c].as_deref());
+                    if let Some(g) = raw {
                         // Perl's split(/,/): trailing empty names dropped, others kept.
                         let g = g.trim_end_matches(',');
                         if !g.is_empty() {
                             group_names.extend(g.split(','));
                         }
                     }
-                    nodes.insert(node, (start, group_names.len() as u32));
+                    nodes.insert(node, (start, group_names.len() as u32, !is_unset(raw)));
                 }
             }
         }
@@ -264,7 +266,7 @@ impl<'db> Resolver<'db> {
     /// The groups of a node, in priority order, as xCAT splits `nodelist.groups` (on `,`, no
     /// trimming, empty names kept except trailing ones).
     pub fn groups(&self, node: &str) -> impl Iterator<Item = &'db str> + '_ {
-        let (a, b) = self.nodes.get(node).copied().unwrap_or((0, 0));
+        let (a, b, _) = self.nodes.get(node).copied().unwrap_or((0, 0, false));
         self.group_names[a as usize..b as usize].iter().copied()
     }
 
@@ -458,7 +460,21 @@ impl<'db> Resolver<'db> {
         };
         let owned;
         let (text, raw, from): (&str, Option<&'db str>, Option<&'db str>) =
-            if let Some(delim) = hier {
+            if let Some(delim) = hier.filter(|_| !self.nodes.get(node).is_some_and(|n| n.2)) {
+                // xCAT's getNodeAttribs_nosub_returnany returns early when the node has no
+                // nodelist.groups, before removing its "+=NEXTRECORD" marker: the node's own
+                // value comes back as "<value><delimiter>+=NEXTRECORD" (a bug, reproduced).
+                let own = chain
+                    .iter()
+                    .next()
+                    .filter(|(k, _)| *k == node)
+                    .and_then(|&(k, r)| get(r).map(|v| (v, k)));
+                let Some((v, k)) = own else {
+                    return Ok((None, None, None));
+                };
+                owned = format!("{v}{delim}+=NEXTRECORD");
+                (owned.as_str(), Some(v), Some(k))
+            } else if let Some(delim) = hier {
                 let mut parts: Vec<&'db str> = Vec::new();
                 let mut from = None;
                 for &(k, r) in chain.iter() {

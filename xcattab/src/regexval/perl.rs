@@ -1382,12 +1382,13 @@ impl Ev<'_, '_> {
                 Scalar::Str(c.to_string())
             }
             "ord" => Scalar::Int(first_str().chars().next().map(|c| c as i64).unwrap_or(0)),
-            "hex" => Scalar::Int(parse_radix(
-                first_str()
-                    .trim_start_matches("0x")
-                    .trim_start_matches("0X"),
-                16,
-            )),
+            "hex" => {
+                // An optional "0x", "x" (or X) prefix.
+                let s = first_str();
+                let t = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"));
+                let t = t.or_else(|| s.strip_prefix(['x', 'X'])).unwrap_or(&s);
+                Scalar::Int(parse_radix(t, 16))
+            }
             "oct" => {
                 let s = first_str();
                 let t = s.trim();
@@ -2164,5 +2165,34 @@ mod tests {
         assert_eq!(grok_number("."), Number::I(0));
         assert_eq!(format_nv(0.1 + 0.2), "0.3");
         assert_eq!(format_nv(1e20), "1e+20");
+    }
+}
+
+#[cfg(test)]
+mod radix_tests {
+    use super::*;
+
+    fn run(src: &str) -> String {
+        eval(&compile(src).unwrap(), &[]).unwrap().to_str()
+    }
+
+    #[test]
+    fn hex_and_oct_prefixes_as_perl() {
+        for (e, want) in [
+            ("hex('x1f')", "31"),
+            ("hex('0x1f')", "31"),
+            ("hex('1f')", "31"),
+            ("hex('0X1F')", "31"),
+            ("hex('xx1')", "0"),
+            ("oct('x1f')", "31"),
+            ("oct('0b101')", "5"),
+            ("oct('b101')", "5"),
+            ("oct('o17')", "15"),
+            ("oct('0o17')", "15"),
+            ("oct('017')", "15"),
+            ("oct(' 17 ')", "15"),
+        ] {
+            assert_eq!(run(e), want, "{e}");
+        }
     }
 }
