@@ -1,7 +1,8 @@
 //! tabrestore's writes against xCAT's own (450 cases; 1300 compared during development): every
-//! case in `data/tabrestore_db.jsonl` was produced by running xCAT's tabrestore loop (tabutils.pm) with xCAT's real `setAttribs` (Table.pm) on a
-//! real SQLite table created with xCAT's DDL (primary keys, NOT NULL for statelite), starting
-//! from the given rows, with or without `-a`. Expected output: the error lines, then either
+//! case in `data/tabrestore_db.jsonl` was produced by running xCAT's tabrestore loop
+//! (tabutils.pm) with xCAT's real `setAttribs` (Table.pm) on a real SQLite table created with
+//! xCAT's DDL (primary keys, NOT NULL for statelite), starting from the given rows, with or
+//! without `-a`. Expected output: the error lines, then either
 //! `ROLLBACK` or `ROWS` and the final rows in storage order (fields tab-separated, `<NULL>`).
 
 use xcattab::csv::restore_into;
