@@ -1,6 +1,7 @@
 //! The SQLite back end on real files: xCAT's layout and DDL, files it did not write (older or
-//! newer schemas), rowid order, locks held by other processes (xcatd), WAL files, commits wider
-//! than SQLite's attach limit, and files left by a killed writer read by the `sqlite3` program.
+//! newer schemas), rowid order, locks held by other processes (xcatd), WAL files, commits of
+//! every table in one transaction (and wider ones refused), and files left by a killed writer
+//! (one commit, a whole-database restore) read by the `sqlite3` program.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
@@ -298,31 +299,306 @@ fn wal_files_are_switched_back_to_rollback_journal_mode() {
 }
 
 #[test]
-fn a_commit_wider_than_the_attach_limit_writes_every_table() {
+fn the_bundled_sqlite_attaches_125_files_to_one_connection() {
+    // The workspace's .cargo/config.toml builds the bundled SQLite with
+    // LIBSQLITE3_FLAGS="-DSQLITE_MAX_ATTACHED=125"; SQLite's default is 10.
+    let c = Connection::open_in_memory().unwrap();
+    assert_eq!(
+        c.limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED)
+            .unwrap(),
+        125,
+        "SQLite was not built with .cargo/config.toml's LIBSQLITE3_FLAGS"
+    );
+    assert_eq!(SqliteStore::max_tables_per_commit(), 126);
+}
+
+/// The column that carries a test's marker value in `table`: `comments`, else the last
+/// non-key column.
+fn marker_column(t: &xcattab::schema::TableSchema) -> &'static str {
+    if t.columns.contains(&"comments") {
+        "comments"
+    } else {
+        t.columns
+            .iter()
+            .rev()
+            .find(|c| !t.keys.contains(c))
+            .copied()
+            .unwrap()
+    }
+}
+
+#[test]
+fn a_commit_of_every_schema_table_writes_every_table() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    let tables: Vec<&str> = xcattab::schema::tables()
-        .iter()
-        .filter(|t| t.is_node_keyed() && t.columns.contains(&"comments"))
-        .map(|t| t.name)
-        .take(25)
-        .collect();
-    assert_eq!(tables.len(), 25);
+    let tables = xcattab::schema::tables();
+    assert!(tables.len() > 70);
     let mut b = Batch::new();
-    for t in &tables {
+    for t in tables {
+        // "1": auditlog's and eventlog's key is an INTEGER.
+        let mut values = vec![(marker_column(t).to_string(), Some(format!("in {}", t.name)))];
+        for c in t.required.iter().filter(|c| !t.keys.contains(c)) {
+            values.push((c.to_string(), Some("1".into())));
+        }
         b.push(Op::Set {
-            table: t.to_string(),
-            key: vec!["cn1".into()],
-            values: vec![("comments".into(), Some(format!("in {t}")))],
+            table: t.name.to_string(),
+            key: t.keys.iter().map(|_| "1".to_string()).collect(),
+            values,
         });
     }
-    assert_eq!(store.commit(&b).unwrap().changed.len(), 25);
-    let db = store.load(&tables).unwrap();
-    for t in &tables {
-        let table = db.table(t).unwrap();
-        let c = table.column_index("comments").unwrap();
-        assert_eq!(table.value(0, c), Some(format!("in {t}").as_str()));
+    assert_eq!(store.commit(&b).unwrap().changed.len(), tables.len());
+    let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
+    let db = store.load(&names).unwrap();
+    for t in tables {
+        let table = db.table(t.name).unwrap();
+        let c = table.column_index(marker_column(t)).unwrap();
+        assert_eq!(table.len(), 1, "{}", t.name);
+        assert_eq!(table.value(0, c), Some(format!("in {}", t.name).as_str()));
     }
+}
+
+/// A table outside xCAT's schema, `extra<i>`, with one row.
+fn extra_table(i: usize) -> Table {
+    let mut t = Table::with_columns(&format!("extra{i:03}"), vec!["key".into(), "value".into()]);
+    t.push_row(vec![Some("k".into()), Some("v".into())]);
+    t
+}
+
+#[test]
+fn a_commit_wider_than_one_sqlite_transaction_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let max = SqliteStore::max_tables_per_commit();
+    let mut b = Batch::new();
+    for i in 0..=max {
+        b.push(Op::Replace(extra_table(i)));
+    }
+    let err = store.commit(&b).unwrap_err();
+    assert!(
+        matches!(err, StoreError::TooManyTables { tables, max: m, .. } if tables == max + 1 && m == max),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("a commit of {} tables cannot be atomic", max + 1))
+            && msg.contains("nothing was written"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // One table fewer fits.
+    let mut b = Batch::new();
+    for i in 0..max {
+        b.push(Op::Replace(extra_table(i)));
+    }
+    assert_eq!(store.commit(&b).unwrap().changed.len(), max);
+}
+
+// ---- a whole-database restore killed mid-commit
+
+const RESTORE_ENV: &str = "XCATTAB_TEST_CHILD_RESTORE_DIR";
+
+/// The database of generation `g` as a `dumpxCATdb` directory: every table of xCAT's schema,
+/// the tables of `fixtures/small` with their rows and every other table with two rows, each
+/// row's marker column holding `gen<g>`.
+fn write_generation_dir(dir: &Path, g: u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    for t in xcattab::schema::tables() {
+        let fixture = fixtures::small_dir().join(format!("{}.csv", t.name));
+        let mut table = match std::fs::read_to_string(&fixture) {
+            Ok(text) => xcattab::csv::table_from_csv(t.name, &text).unwrap(),
+            Err(_) => {
+                let mut table = Table::new(t.name);
+                for k in ["k1", "k2"] {
+                    let row = table
+                        .columns()
+                        .iter()
+                        .map(|c| {
+                            (t.keys.contains(&c.as_str()) || t.required.contains(&c.as_str()))
+                                .then(|| k.to_string())
+                        })
+                        .collect();
+                    table.push_row(row);
+                }
+                table
+            }
+        };
+        let c = table.column_index(marker_column(t)).unwrap();
+        for r in 0..table.len() {
+            table.set_value(r, c, Some(format!("gen{g}")));
+        }
+        std::fs::write(
+            dir.join(format!("{}.csv", t.name)),
+            xcattab::csv::dump(&table),
+        )
+        .unwrap();
+    }
+}
+
+/// The generation of every table file, each opened on its own connection (as xCAT's tools
+/// open them); panics unless all are at one generation with all their rows.
+fn restored_generation(dir: &Path) -> u64 {
+    let mut seen: Option<u64> = None;
+    for t in xcattab::schema::tables() {
+        let conn = Connection::open(dir.join(format!("{}.sqlite", t.name))).unwrap();
+        conn.busy_timeout(Duration::from_secs(30)).unwrap();
+        let gens: Vec<String> = conn
+            .prepare(&format!("SELECT {} FROM {}", marker_column(t), t.name))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!gens.is_empty(), "{} is empty", t.name);
+        for v in gens {
+            let g: u64 = v.strip_prefix("gen").unwrap().parse().unwrap();
+            match seen {
+                None => seen = Some(g),
+                Some(s) => assert_eq!(
+                    s, g,
+                    "{} is at generation {g}, another table at {s}",
+                    t.name
+                ),
+            }
+        }
+    }
+    seen.unwrap()
+}
+
+/// Child: restores generations `start`, `start + 1`, … (or only `start` with
+/// XCATTAB_CRASH_AT) from `dumpxCATdb` directories into the SQLite store, until killed.
+#[test]
+fn child_sqlite_restore() {
+    let Ok(dir) = std::env::var(RESTORE_ENV) else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let store = SqliteStore::open(dir.join("db")).unwrap();
+    let start = restored_generation(&dir.join("db")) + 1;
+    let skips = xcattab::store::transfer::Skips::new(true, None);
+    for g in start.. {
+        let src = dir.join(format!("gen{g}"));
+        write_generation_dir(&src, g);
+        xcattab::store::transfer::restore_from_dir(&store, &src, &skips).unwrap();
+        std::fs::remove_dir_all(&src).unwrap();
+        if std::env::var_os("XCATTAB_CRASH_AT").is_some() {
+            break;
+        }
+    }
+}
+
+fn restore_setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    std::fs::create_dir(&db).unwrap();
+    let src = dir.path().join("gen0");
+    write_generation_dir(&src, 0);
+    let store = SqliteStore::open(&db).unwrap();
+    let skips = xcattab::store::transfer::Skips::new(true, None);
+    xcattab::store::transfer::restore_from_dir(&store, &src, &skips).unwrap();
+    assert_eq!(restored_generation(&db), 0);
+    dir
+}
+
+fn spawn_restore(dir: &Path, crash_at: Option<&str>) -> std::process::Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["child_sqlite_restore", "--exact", "--test-threads=1"])
+        .env(RESTORE_ENV, dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    match crash_at {
+        Some(p) => cmd.env("XCATTAB_CRASH_AT", p),
+        None => cmd.env_remove("XCATTAB_CRASH_AT"),
+    };
+    cmd.spawn().unwrap()
+}
+
+#[test]
+fn a_whole_database_restore_killed_mid_commit_leaves_every_table_old_or_new() {
+    let n = xcattab::schema::tables().len();
+    // At each step of the commit: every file of the restore is in one transaction.
+    let last = format!("sqlite-written:{n}");
+    for (point, want) in [
+        ("sqlite-locked", 0),
+        ("sqlite-written:1", 0),
+        (last.as_str(), 0),
+        ("sqlite-before-commit", 0),
+        ("sqlite-committed", 1),
+    ] {
+        let dir = restore_setup();
+        let status = spawn_restore(dir.path(), Some(point)).wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "{point}: the child was not killed"
+        );
+        assert_eq!(
+            restored_generation(&dir.path().join("db")),
+            want,
+            "after a kill at {point}"
+        );
+        // The sqlite3 program (xCAT's SQLite) agrees, file by file.
+        for t in ["auditlog", "nodelist", "site", "zvm"] {
+            let col = marker_column(xcattab::schema::table(t).unwrap());
+            assert_eq!(
+                sqlite3(
+                    &dir.path().join("db"),
+                    t,
+                    &format!("SELECT DISTINCT {col} FROM {t}")
+                )
+                .trim(),
+                format!("gen{want}"),
+                "{t} after a kill at {point}"
+            );
+        }
+    }
+    // At random instants, inside SQLite's commit too: calibrate on one full restore, then
+    // kill restoring children at random instants within that time.
+    let dir = restore_setup();
+    let db = dir.path().join("db");
+    let t0 = Instant::now();
+    let mut child = spawn_restore(dir.path(), None);
+    // Polled through the store (one consistent snapshot) while the child writes.
+    let site_generation = || {
+        let t = SqliteStore::open(&db).unwrap().load(&["site"]).unwrap();
+        let t = t.table("site").unwrap();
+        let c = t.column_index("comments").unwrap();
+        t.value(0, c).unwrap().to_string()
+    };
+    while site_generation() == "gen0" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "the restore never committed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let span = t0.elapsed().as_millis() as u64 * 2 + 1;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut last = restored_generation(&db);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let start = Instant::now();
+    for round in 0..12 {
+        if start.elapsed() > Duration::from_secs(15) {
+            break;
+        }
+        let mut child = spawn_restore(dir.path(), None);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % span));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let g = restored_generation(&db);
+        assert!(
+            g >= last,
+            "round {round}: generation went back from {last} to {g}"
+        );
+        last = g;
+    }
+    assert!(
+        last > 1,
+        "the restores committed too little ({last}) to prove anything"
+    );
 }
 
 // ---- files left by a killed writer, read by the sqlite3 program (as xCAT's DBD::SQLite would)

@@ -114,6 +114,22 @@ pub enum StoreError {
         /// What failed, in the database's words.
         message: String,
     },
+    /// A commit touching more tables than SQLite can hold in one transaction (the main file and
+    /// `SQLITE_MAX_ATTACHED` attached ones): it could not be atomic, so nothing was written.
+    #[error(
+        "{spec}: a commit of {tables} tables cannot be atomic: this build's SQLite holds at most \
+         {max} table files in one transaction (SQLITE_MAX_ATTACHED + 1); nothing was written. \
+         Commit fewer tables at a time, or build with LIBSQLITE3_FLAGS=\"-DSQLITE_MAX_ATTACHED=125\" \
+         (as the workspace's .cargo/config.toml does)"
+    )]
+    TooManyTables {
+        /// The store.
+        spec: String,
+        /// Tables the batch touches.
+        tables: usize,
+        /// The most one commit may touch.
+        max: usize,
+    },
     /// The batch could not be applied (nothing was written).
     #[error(transparent)]
     Batch(#[from] BatchError),

@@ -14,10 +14,19 @@
 //! default; the store refuses WAL files it cannot switch back) SQLite commits a transaction
 //! that spans several files through a *super-journal*: every file's journal names it, and a
 //! crash at any instant leaves all files old or all new once the next connection opens them.
-//! (In WAL mode SQLite only guarantees atomicity per file.) A commit touching more files than
-//! SQLite can attach to one connection (`SQLITE_MAX_ATTACHED`, 10 by default, plus the main
-//! one) is split into groups that are each atomic, all locked before anything is read — only
-//! whole-database restores are that wide.
+//! (In WAL mode SQLite only guarantees atomicity per file.)
+//!
+//! One connection holds the main file and at most `SQLITE_MAX_ATTACHED` more, a limit fixed
+//! when SQLite is compiled (10 by default). The workspace's `.cargo/config.toml` compiles the
+//! bundled SQLite with `LIBSQLITE3_FLAGS="-DSQLITE_MAX_ATTACHED=125"` (SQLite's maximum), and
+//! every connection raises its run-time limit to it, so a commit of up to 126 tables — a
+//! restore of all 73 tables of xCAT's schema included — is one transaction
+//! ([`SqliteStore::max_tables_per_commit`]). A wider commit (or, in a build without that
+//! setting, one of more than 11 tables) could not be atomic: it is refused with
+//! [`StoreError::TooManyTables`] before anything is written, never split.
+//!
+//! Reads wider than the limit use several connections; every file is shared-locked before any
+//! is read, so the snapshot is still consistent.
 //!
 //! # Concurrency
 //! xcatd, `chtab` and other xCAT tools use the same files with SQLite's file locks and no
@@ -31,8 +40,10 @@ use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use rusqlite::limits::Limit;
 use rusqlite::{params_from_iter, Connection, ErrorCode, OpenFlags};
 
 use super::{
@@ -64,6 +75,18 @@ pub struct SqliteStore {
     spec: StoreSpec,
     dir: PathBuf,
     lock_timeout: Duration,
+}
+
+/// SQLite's largest possible `SQLITE_MAX_ATTACHED`, which the workspace compiles in.
+const ATTACH_MAX: i32 = 125;
+
+/// Raises the connection's limit of attached files to what this SQLite was compiled with (at
+/// most [`ATTACH_MAX`]) and returns it.
+fn raise_attach_limit(conn: &Connection) -> usize {
+    // sqlite3_limit clamps the new value to the compile-time SQLITE_MAX_ATTACHED.
+    let _ = conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, ATTACH_MAX);
+    conn.limit(Limit::SQLITE_LIMIT_ATTACHED)
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
 }
 
 /// One connection with up to `1 + SQLITE_MAX_ATTACHED` table files.
@@ -111,6 +134,21 @@ impl SqliteStore {
         &self.dir
     }
 
+    /// The most tables one commit may touch (written or only checked): the main file of the
+    /// transaction plus SQLite's limit of attached files — 126 when SQLite is built with the
+    /// workspace's `.cargo/config.toml` (`-DSQLITE_MAX_ATTACHED=125`), 11 with SQLite's
+    /// default. A wider batch is refused with [`StoreError::TooManyTables`].
+    ///
+    /// ```
+    /// // Every table of xCAT's schema fits in one atomic commit.
+    /// assert!(xcattab::store::SqliteStore::max_tables_per_commit()
+    ///     >= xcattab::schema::tables().len());
+    /// ```
+    pub fn max_tables_per_commit() -> usize {
+        static MAX: OnceLock<usize> = OnceLock::new();
+        *MAX.get_or_init(|| Connection::open_in_memory().map_or(1, |c| 1 + raise_attach_limit(&c)))
+    }
+
     /// The file of `table`.
     pub fn table_path(&self, table: &str) -> PathBuf {
         self.dir.join(format!("{table}.sqlite"))
@@ -156,10 +194,7 @@ impl SqliteStore {
             .map_err(|e| self.err(path.display(), e))?;
             conn.busy_timeout(self.lock_timeout)
                 .map_err(|e| self.err(path.display(), e))?;
-            let max_attached = conn
-                .limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED)
-                .unwrap_or(10)
-                .max(0) as usize;
+            let max_attached = raise_attach_limit(&conn);
             let take = rest.len().min(1 + max_attached);
             let mut group = Group {
                 conn,
@@ -432,8 +467,20 @@ impl SqliteStore {
         Ok(created)
     }
 
+    fn too_many(&self, tables: usize) -> StoreError {
+        StoreError::TooManyTables {
+            spec: self.spec.to_string(),
+            tables,
+            max: Self::max_tables_per_commit(),
+        }
+    }
+
     fn commit_in(&self, batch: &Batch, tables: &[String]) -> Result<Commit, StoreError> {
         let session = self.connect(tables)?;
+        // One connection, one transaction: checked by commit() before any file was created.
+        let [group] = session.groups.as_slice() else {
+            return Err(self.too_many(tables.len()));
+        };
         self.check_journal_modes(&session)?;
         self.begin(&session, true)?;
         crash_point("sqlite-locked");
@@ -462,21 +509,20 @@ impl SqliteStore {
             }
         }
         crash_point("sqlite-before-commit");
-        for g in &session.groups {
-            if let Err(e) = g.conn.execute_batch("COMMIT") {
-                let err = self.err(
-                    g.tables
-                        .iter()
-                        .map(|(t, _)| format!("{t}.sqlite"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    e,
-                );
-                let _ = g.conn.execute_batch("ROLLBACK");
-                return Err(err);
-            }
-            crash_point("sqlite-committed");
+        if let Err(e) = group.conn.execute_batch("COMMIT") {
+            let err = self.err(
+                group
+                    .tables
+                    .iter()
+                    .map(|(t, _)| format!("{t}.sqlite"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                e,
+            );
+            let _ = group.conn.execute_batch("ROLLBACK");
+            return Err(err);
         }
+        crash_point("sqlite-committed");
         Ok(Commit { changed })
     }
 }
@@ -552,6 +598,9 @@ impl Store for SqliteStore {
         let names = batch.tables();
         for n in &names {
             check_table_name(n)?;
+        }
+        if names.len() > Self::max_tables_per_commit() {
+            return Err(self.too_many(names.len()));
         }
         let created = self.create_files(&written_tables(batch))?;
         let tables: Vec<String> = names
