@@ -142,9 +142,23 @@ pub fn empty(kind: StoreKind) -> Result<Materialised, TestDbError> {
 /// A fresh store of `kind` holding every table of the CSV directory `csv_dir` (every
 /// `<table>.csv` file, read as the CSV store reads it: unknown columns and tables kept), in one
 /// commit. Row order, NULL versus empty string and every byte of every value are kept.
+///
+/// `csv_dir` is only read: the files are copied to a temporary directory first, since opening a
+/// CSV store creates its lock file in the directory (a fixture in the source tree stays as
+/// committed).
 pub fn materialise(kind: StoreKind, csv_dir: &Path) -> Result<Materialised, TestDbError> {
     let m = empty(kind)?;
-    let from = store::CsvDirStore::open(csv_dir)?;
+    let copy = tempfile::Builder::new()
+        .prefix("xcattab-source-")
+        .tempdir()?;
+    for entry in std::fs::read_dir(csv_dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().ends_with(".csv") && entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), copy.path().join(&name))?;
+        }
+    }
+    let from = store::CsvDirStore::open(copy.path())?;
     let to = m.open()?;
     transfer::copy_store(&from, &*to, None)?;
     Ok(m)

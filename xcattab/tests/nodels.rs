@@ -2,13 +2,29 @@
 //! tests use plus a hidden node): xCAT's output lines, messages and exit codes, as insta
 //! snapshots.
 
+use std::path::Path;
 use std::process::Command;
 
+/// A copy of `tests/nodels_fixture` in a temporary directory: opening a CSV store creates its
+/// lock file there, and tests never write into the source tree.
+fn fixture_copy() -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nodels_fixture");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for entry in std::fs::read_dir(&src).expect("tests/nodels_fixture") {
+        let entry = entry.expect("a fixture file");
+        let name = entry.file_name();
+        if name.to_string_lossy().ends_with(".csv") {
+            std::fs::copy(entry.path(), dir.path().join(&name)).expect("copy a fixture file");
+        }
+    }
+    dir
+}
+
 fn nodels(args: &[&str]) -> String {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nodels_fixture");
+    let fixture = fixture_copy();
     let out = Command::new(env!("CARGO_BIN_EXE_nodels"))
         .arg("--db")
-        .arg(format!("CSV:{fixture}"))
+        .arg(format!("CSV:{}", fixture.path().display()))
         .args(args)
         .env_remove("XCATCFG")
         .env_remove("XCAT_NODE_PREFIX")
