@@ -79,6 +79,8 @@ mod defspec;
 mod error;
 mod eval;
 mod fold;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hash;
 mod nodeset;
 mod perl;
