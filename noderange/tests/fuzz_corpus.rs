@@ -15,7 +15,10 @@ fn replay(target: &str, body: fn(&[u8])) {
         }
     }
     files.sort();
-    let corpus = files.iter().filter(|f| f.starts_with(fuzz.join("corpus"))).count();
+    let corpus = files
+        .iter()
+        .filter(|f| f.starts_with(fuzz.join("corpus")))
+        .count();
     assert!(corpus > 0, "no kept corpus in fuzz/corpus/{target}");
     let mut failed = Vec::new();
     for f in &files {
@@ -24,7 +27,10 @@ fn replay(target: &str, body: fn(&[u8])) {
             failed.push(f.display().to_string());
         }
     }
-    assert!(failed.is_empty(), "{target}: these inputs fail: {failed:#?}");
+    assert!(
+        failed.is_empty(),
+        "{target}: these inputs fail: {failed:#?}"
+    );
 }
 
 #[test]
