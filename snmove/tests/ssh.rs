@@ -160,7 +160,7 @@ const NETWORKS: &str = "#netname,net,mask,mgtifname,gateway,dhcpserver,tftpserve
 #[test]
 fn ssh_probe_and_node_steps() {
     let Some(sshd) = Sshd::start() else { return };
-    let mut c = Cluster::new();
+    let mut c = Cluster::csv();
     c.xcat_installed = false;
     c.table("hosts", HOSTS);
     c.table("networks", NETWORKS);
@@ -258,7 +258,7 @@ fn ssh_probe_and_node_steps() {
 fn unreachable_sn_over_ssh_falls_back_to_the_tables() {
     let Some(sshd) = Sshd::start() else { return };
     // xCAT's commands are there (makeconservercf runs), but --transport ssh asks sn3 over SSH.
-    let c = Cluster::new();
+    let c = Cluster::csv();
     // sn3 is at 127.2.1.3: the sshd refuses it, so its addresses come from the tables.
     c.table(
         "hosts",

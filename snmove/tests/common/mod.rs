@@ -1,9 +1,16 @@
-//! A small cluster in a temporary CSV store, recording stand-ins for xCAT's commands on PATH,
-//! and a runner of the real `snmove` binary whose output is made deterministic for snapshots.
+//! A small cluster in a store of any kind (CSV, SQLite, PostgreSQL — made by `testdb` from
+//! CSV seed tables), recording stand-ins for xCAT's commands on PATH, and a runner of the real
+//! `snmove` binary whose output is made deterministic for snapshots. Tables are compared
+//! through their tabdump text, so one snapshot serves every store.
 #![allow(dead_code)]
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use testdb::StoreKind;
+use testdb::{materialise, Materialised};
 
 /// The sample tables every test starts from (Linux; two racks on two SN pairs).
 pub const SITE: &str =
@@ -80,11 +87,31 @@ if [ -f "$STANDIN/rc.$cmd" ]; then exit "$(cat "$STANDIN/rc.$cmd")"; fi
 exit 0
 "#;
 
-/// A cluster in a temporary CSV store.
+/// The stores a test runs on: every kind, or those named in `SNMOVE_TEST_STORES`
+/// (`csv,sqlite,pg`; for quick local runs — CI runs them all).
+pub fn stores() -> Vec<StoreKind> {
+    match std::env::var("SNMOVE_TEST_STORES") {
+        Ok(v) if !v.trim().is_empty() => StoreKind::ALL
+            .into_iter()
+            .filter(|k| v.split(',').any(|n| n.trim() == k.name()))
+            .collect(),
+        _ => StoreKind::ALL.to_vec(),
+    }
+}
+
+/// A cluster: seed tables (CSV, edited before the first use of the store), the store made from
+/// them on first use, stand-ins for xCAT's commands and a journal directory.
 pub struct Cluster {
     pub dir: tempfile::TempDir,
-    /// The store directory.
-    pub store: PathBuf,
+    /// The kind of store.
+    pub kind: StoreKind,
+    /// The seed tables (a tabdump CSV directory).
+    seed: PathBuf,
+    /// The store opened by the test itself (one connection for every dump; dropped before the
+    /// store).
+    opened: OnceCell<Box<dyn xcattab::store::Store>>,
+    /// The store, made from the seed on first use.
+    store: OnceCell<Materialised>,
     /// Stand-in scripts and their records.
     pub standin: PathBuf,
     /// Whether the stand-ins are on PATH (otherwise xCAT is "not installed").
@@ -92,13 +119,17 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// The sample cluster, with xCAT's commands present (stand-ins) and sn2 answering `ip addr`.
-    pub fn new() -> Self {
+    /// The sample cluster in a store of `kind`, with xCAT's commands present (stand-ins) and
+    /// sn2 answering `ip addr`.
+    pub fn new(kind: StoreKind) -> Self {
+        // Captured by the test harness: names the store of a failing iteration.
+        eprintln!("--- store: {kind}");
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = dir.path().join("db");
+        let seed = dir.path().join("seed");
         let standin = dir.path().join("bin");
-        std::fs::create_dir_all(&store).unwrap();
+        std::fs::create_dir_all(&seed).unwrap();
         std::fs::create_dir_all(&standin).unwrap();
+        std::fs::create_dir_all(dir.path().join("journals")).unwrap();
         for cmd in ["makeconservercf", "nodeset", "xdsh", "updatenode"] {
             let p = standin.join(cmd);
             std::fs::write(&p, STANDIN).unwrap();
@@ -107,7 +138,10 @@ impl Cluster {
         }
         let c = Cluster {
             dir,
-            store,
+            kind,
+            seed,
+            opened: OnceCell::new(),
+            store: OnceCell::new(),
             standin,
             xcat_installed: true,
         };
@@ -127,15 +161,67 @@ impl Cluster {
         c
     }
 
-    /// Replaces a table.
+    /// The sample cluster in a CSV store.
+    pub fn csv() -> Self {
+        Self::new(StoreKind::Csv)
+    }
+
+    /// The store (made from the seed tables on first use).
+    pub fn store(&self) -> &Materialised {
+        self.store.get_or_init(|| {
+            materialise(self.kind, &self.seed)
+                .unwrap_or_else(|e| panic!("{} store from the seed tables: {e}", self.kind))
+        })
+    }
+
+    /// The store, opened by this test process.
+    pub fn open(&self) -> &dyn xcattab::store::Store {
+        &**self
+            .opened
+            .get_or_init(|| self.store().open().expect("store opens"))
+    }
+
+    /// The store string.
+    pub fn spec(&self) -> &str {
+        self.store().spec()
+    }
+
+    /// The directory of journals and of the move lock (`--journal-dir` of every run).
+    pub fn journals(&self) -> PathBuf {
+        self.dir.path().join("journals")
+    }
+
+    /// The journals written so far.
+    pub fn journal_files(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.journals())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.extension().is_some_and(|x| x == "json")
+                            && !p.to_string_lossy().ends_with(".nodes.json")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Replaces a seed table (before the store is made).
     pub fn table(&self, name: &str, text: &str) -> &Self {
-        std::fs::write(self.store.join(format!("{name}.csv")), text).unwrap();
+        assert!(
+            self.store.get().is_none(),
+            "seed table {name} edited after the store was made"
+        );
+        std::fs::write(self.seed.join(format!("{name}.csv")), text).unwrap();
         self
     }
 
-    /// Appends rows to a table.
+    /// Appends rows to a seed table (before the store is made).
     pub fn rows(&self, name: &str, rows: &str) -> &Self {
-        let mut t = self.dump(name);
+        let mut t =
+            std::fs::read_to_string(self.seed.join(format!("{name}.csv"))).unwrap_or_default();
         t.push_str(rows);
         self.table(name, &t)
     }
@@ -159,26 +245,54 @@ impl Cluster {
         self
     }
 
-    /// A table file's content.
+    /// A table as `tabdump` prints it, read from the store ("" when the store has no such
+    /// table).
     pub fn dump(&self, name: &str) -> String {
-        std::fs::read_to_string(self.store.join(format!("{name}.csv"))).unwrap_or_default()
+        let store = self.open();
+        let db = store.load(&[name]).expect("table loads");
+        match db.table(name) {
+            Some(t) if !t.is_empty() || self.has_table(store, name) => xcattab::csv::dump(t),
+            _ => String::new(),
+        }
     }
 
-    /// Every table file, by name.
+    fn has_table(&self, store: &dyn xcattab::store::Store, name: &str) -> bool {
+        store
+            .list_tables()
+            .expect("tables list")
+            .iter()
+            .any(|t| t == name)
+    }
+
+    /// Every table of the store, by name, as `tabdump` prints it; for a CSV store also every
+    /// file's bytes (byte-identical files, not only equal tables).
     pub fn all_tables(&self) -> Vec<(String, Vec<u8>)> {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(&self.store)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().extension().is_some_and(|x| x == "csv"))
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
+        let store = self.open();
+        let names = store.list_tables().expect("tables list");
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let db = store.load(&refs).expect("tables load");
+        let mut v: Vec<(String, Vec<u8>)> = db
+            .tables()
+            .map(|t| (t.name().to_string(), xcattab::csv::dump(t).into_bytes()))
             .collect();
+        if let Some(dir) = self.spec().strip_prefix("CSV:") {
+            for e in std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()) {
+                if e.path().extension().is_some_and(|x| x == "csv") {
+                    let name = format!("file {}", e.file_name().to_string_lossy());
+                    v.push((name, std::fs::read(e.path()).unwrap()));
+                }
+            }
+        }
         v.sort();
         v
+    }
+
+    /// Changes a row of the store as another writer would (one commit of its own).
+    pub fn write_row(&self, table: &str, key: &str, values: &[(&str, &str)]) {
+        let store = self.open();
+        let mut batch = xcattab::Batch::new();
+        batch.set(table, key, values.iter().copied());
+        store.commit(&batch).expect("concurrent write commits");
     }
 
     /// The stand-in calls so far, one per line.
@@ -186,33 +300,98 @@ impl Cluster {
         std::fs::read_to_string(self.standin.join("calls")).unwrap_or_default()
     }
 
-    /// Runs `snmove args…` on this cluster (store from `XCATCFG`, host name `mn`).
+    /// Runs `snmove args…` on this cluster (store from `XCATCFG`, journals in
+    /// [`Cluster::journals`], host name `mn`).
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_env(args, &[])
     }
 
     /// Runs `snmove args…` with extra environment variables.
     pub fn run_env(&self, args: &[&str], env: &[(&str, String)]) -> Run {
+        let out = self.command(args, env, true).output().expect("snmove runs");
+        self.finish(args, out)
+    }
+
+    /// Runs `snmove args…` without `--journal-dir` (the default journal directory).
+    pub fn run_default_journal_dir(&self, args: &[&str]) -> Run {
+        let out = self
+            .command(args, &[], false)
+            .output()
+            .expect("snmove runs");
+        self.finish(args, out)
+    }
+
+    /// Runs `snmove args…`; when the stand-in `cmd` is first called, it waits while `during`
+    /// runs in this process (for example another writer changing the store).
+    pub fn run_pausing_at(&self, cmd: &str, args: &[&str], during: impl FnOnce()) -> Run {
+        let paused = self.standin.join("paused");
+        let resume = self.standin.join("resume");
+        self.hook(
+            cmd,
+            &format!(
+                "if [ ! -f '{r}' ]; then : > '{p}'; while [ ! -f '{r}' ]; do sleep 0.01; done; fi\n",
+                p = paused.display(),
+                r = resume.display()
+            ),
+        );
+        let child = self
+            .command(args, &[], true)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("snmove starts");
+        let start = Instant::now();
+        while !paused.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{cmd} was never called"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        during();
+        std::fs::write(&resume, "").unwrap();
+        let out = child.wait_with_output().expect("snmove ends");
+        self.finish(args, out)
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, String)], journal_dir: bool) -> Command {
         let path = if self.xcat_installed {
             format!("{}:/usr/bin:/bin", self.standin.display())
         } else {
             "/usr/bin:/bin".to_string()
         };
-        let out = Command::new(env!("CARGO_BIN_EXE_snmove"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_snmove"));
+        if journal_dir {
+            // First, so that no argument of the test can take it as its value.
+            cmd.arg("--journal-dir").arg(self.journals());
+        }
+        cmd.args(args)
             .env_clear()
             .env("PATH", path)
             .env("STANDIN", &self.standin)
-            .env("XCATCFG", format!("CSV:{}", self.store.display()))
+            .env("XCATCFG", self.spec())
             .env("SNMOVE_HOSTNAME", "mn")
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.dir.path())
-            .output()
-            .expect("snmove runs");
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    fn finish(&self, args: &[&str], out: std::process::Output) -> Run {
+        let spec = self.spec();
+        let dir = spec
+            .strip_prefix("CSV:")
+            .or_else(|| spec.strip_prefix("SQLite:"));
+        let redact_store = |s: String| {
+            let s = s.replace(spec, "[STORE]");
+            match dir {
+                Some(d) => s.replace(d, "[STORE]"),
+                None => s,
+            }
+        };
         Run {
             args: args.iter().map(|s| s.to_string()).collect(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stdout: redact_store(String::from_utf8_lossy(&out.stdout).into_owned()),
+            stderr: redact_store(String::from_utf8_lossy(&out.stderr).into_owned()),
             code: out.status.code(),
             root: self.dir.path().to_path_buf(),
         }
