@@ -54,6 +54,8 @@ pub mod cli;
 pub mod csv;
 pub mod database;
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod nodesource;
 pub mod regexval;
 pub mod resolve;

@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use csvdir::CsvDirStore;
+pub(crate) use spec::is_secret_key;
 pub use spec::{select_spec, Dsn, SpecSource, StoreSpec, CFGLOC};
 #[cfg(feature = "pg")]
 pub use sql::pg::PgStore;

@@ -1,5 +1,6 @@
 //! Store names, as xCAT writes them in `/etc/xcat/cfgloc` and `XCATCFG`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -31,13 +32,58 @@ pub struct Dsn {
     pub password: String,
 }
 
+/// Shows the data source (with any credentials in it hidden), never the user or password.
+///
+/// ```
+/// let spec = xcattab::store::StoreSpec::parse("Pg:dbname=x;host=h|xcatadm|secret").unwrap();
+/// let xcattab::store::StoreSpec::Pg(dsn) = spec else { unreachable!() };
+/// assert_eq!(format!("{dsn:?}"), r#"Dsn("dbname=x;host=h", user and password hidden)"#);
+/// ```
 impl fmt::Debug for Dsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Dsn({:?}, user {:?}, password hidden)",
-            self.source, self.user
+            "Dsn({:?}, user and password hidden)",
+            self.display_source()
         )
+    }
+}
+
+/// Whether `key` (of a `key=value` part of a data source) names a credential, whose value is
+/// never shown.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    matches!(
+        key.trim().to_ascii_lowercase().as_str(),
+        "password" | "passwd" | "pwd" | "user" | "username" | "uid"
+    )
+}
+
+impl Dsn {
+    /// The data source as shown to users: the values of credential keys (`password=`,
+    /// `user=`, …, which belong after the `|`) replaced by `<hidden>`.
+    ///
+    /// ```
+    /// let dsn = xcattab::store::Dsn {
+    ///     source: "dbname=x;password=secret".into(),
+    ///     user: String::new(),
+    ///     password: String::new(),
+    /// };
+    /// assert_eq!(dsn.display_source(), "dbname=x;password=<hidden>");
+    /// ```
+    pub fn display_source(&self) -> Cow<'_, str> {
+        let secret = |part: &str| part.split_once('=').is_some_and(|(k, _)| is_secret_key(k));
+        if !self.source.split(';').any(secret) {
+            return Cow::Borrowed(&self.source);
+        }
+        let parts: Vec<Cow<'_, str>> = self
+            .source
+            .split(';')
+            .map(|part| match part.split_once('=') {
+                Some((k, _)) if is_secret_key(k) => Cow::Owned(format!("{k}=<hidden>")),
+                _ => Cow::Borrowed(part),
+            })
+            .collect();
+        Cow::Owned(parts.join(";"))
     }
 }
 
@@ -89,6 +135,13 @@ impl StoreSpec {
             "Pg" | "pg" | "Pg2" => Ok(StoreSpec::Pg(dsn(rest))),
             "mysql" | "MySQL" => Ok(StoreSpec::Mysql(dsn(rest))),
             "DB2" => Ok(StoreSpec::Db2(dsn(rest))),
+            // `Pg|user|pass:word`: the text before the first `:` runs into the credentials
+            // (xCAT takes it as a DBI data source without a driver); never show past the `|`.
+            other if other.contains('|') => Err(StoreError::BadSpec {
+                spec: format!("{}|…", other.split('|').next().unwrap_or("")),
+                reason: "no ':' after the driver name (expected DRIVER:SOURCE|USER|PASSWORD)"
+                    .into(),
+            }),
             other => Err(StoreError::BadSpec {
                 spec: other.to_string() + ":…",
                 reason: "unknown database driver (expected CSV, SQLite, Pg, mysql or DB2)".into(),
@@ -105,15 +158,15 @@ impl StoreSpec {
     }
 }
 
-/// Prints the store name without user or password.
+/// Prints the store name without user or password (see [`Dsn::display_source`]).
 impl fmt::Display for StoreSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreSpec::Csv(p) => write!(f, "CSV:{}", p.display()),
             StoreSpec::Sqlite(p) => write!(f, "SQLite:{}", p.display()),
-            StoreSpec::Pg(d) => write!(f, "Pg:{}", d.source),
-            StoreSpec::Mysql(d) => write!(f, "mysql:{}", d.source),
-            StoreSpec::Db2(d) => write!(f, "DB2:{}", d.source),
+            StoreSpec::Pg(d) => write!(f, "Pg:{}", d.display_source()),
+            StoreSpec::Mysql(d) => write!(f, "mysql:{}", d.display_source()),
+            StoreSpec::Db2(d) => write!(f, "DB2:{}", d.display_source()),
         }
     }
 }

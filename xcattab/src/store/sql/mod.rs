@@ -18,6 +18,7 @@ use crate::table::{Row, Table};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     /// SQLite: column names written bare, as xCAT does.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
     /// PostgreSQL: column names in double quotes, as xCAT does (`delimitcol`).
     Pg,
@@ -148,6 +149,7 @@ pub(crate) fn missing_columns<'a>(table: &'a Table, db_columns: &[String]) -> Ve
 /// deleted, and the remaining new rows appended at the end (which is where a row-id ordered
 /// table puts new rows).
 #[derive(Debug, Default, PartialEq, Eq)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct RowDiff {
     /// Indices (into the old rows) of rows to delete.
     pub deletes: Vec<usize>,
@@ -168,6 +170,7 @@ impl RowDiff {
 /// Computes the writes that turn `old` (rows in storage order, in `new`'s column layout) into
 /// `new`. Any result is correct; it is minimal for what batches do (update in place, delete,
 /// append).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn diff_rows(keycols: &[usize], old: &[Row], new: &[Row]) -> RowDiff {
     let key = |r: &Row| -> Vec<String> {
         keycols
@@ -220,6 +223,7 @@ pub(crate) fn replaced_tables(batch: &crate::batch::Batch) -> std::collections::
 }
 
 /// `old`'s rows rearranged into `new_columns` (by name; absent columns are NULL).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn project_rows(old: &Table, new_columns: &[String]) -> Vec<Row> {
     if old.columns() == new_columns {
         return old.rows().to_vec();

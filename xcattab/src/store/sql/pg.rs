@@ -611,7 +611,10 @@ fn bad(spec: &StoreSpec, reason: String) -> StoreError {
 }
 
 /// The connection settings of a `Pg:` store, and the secrets to scrub from messages.
-fn config_from(spec: &StoreSpec, dsn: &Dsn) -> Result<(Config, Vec<String>), StoreError> {
+pub(crate) fn config_from(
+    spec: &StoreSpec,
+    dsn: &Dsn,
+) -> Result<(Config, Vec<String>), StoreError> {
     let mut config = Config::new();
     let (mut host, mut port, mut dbname) = (None, None, None);
     config.application_name("xcattab");
