@@ -61,21 +61,26 @@ pub fn commit(
     }
 }
 
-/// "N node(s) from A to B" lines of a plan.
+/// "N node(s) from A to B" lines of a plan ("N node(s) already on B" for nodes whose first
+/// service node already is their destination: their values are written again, they do not move).
 pub fn summary_lines(plan: &Plan) -> Vec<String> {
     let mut pairs: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
     for m in &plan.moves {
         *pairs
-            .entry((m.old_sn.as_str(), m.new_sn.as_str()))
+            .entry((m.current_sn(), m.new_sn.as_str()))
             .or_default() += 1;
     }
     pairs
         .into_iter()
         .map(|((a, b), n)| {
-            format!(
-                "{n} node(s) from {} to {b}",
-                if a.is_empty() { "(none)" } else { a }
-            )
+            if a == b {
+                format!("{n} node(s) already on {b}")
+            } else {
+                format!(
+                    "{n} node(s) from {} to {b}",
+                    if a.is_empty() { "(none)" } else { a }
+                )
+            }
         })
         .collect()
 }
@@ -165,14 +170,32 @@ impl FollowUpResult {
 
 /// Runs the follow-up commands of a plan in order, printing what xCAT prints: "Running
 /// makeconservercf NODES" before makeconservercf, each command's output, and (always, unlike
-/// xCAT, which sometimes loses it) "Command failed: …" when one fails.
+/// xCAT, which sometimes loses it) "Command failed: …" when one fails. A command that is not
+/// installed here is not run: one line says so, and its command lines are returned as still to
+/// be run.
 pub fn run_follow_ups(plan: &Plan, console: &mut Console<'_>) -> Vec<FollowUpResult> {
     let mut results = Vec::new();
+    let path = std::env::var_os("PATH");
+    let mut told = std::collections::BTreeSet::new();
     for f in &plan.follow_ups {
         let mut res = FollowUpResult {
             follow_up: f.clone(),
             outcomes: Vec::new(),
             pending: Vec::new(),
+        };
+        let Some(prog) = followup::find_command(&f.command, path.as_deref()) else {
+            if told.insert(f.command.clone()) {
+                console.info(not_installed(&format!("running {}", f.command), &f.command));
+            }
+            for chunk in node_chunks(&f.nodes) {
+                let nodes: Vec<String> = chunk.split(',').map(str::to_string).collect();
+                let mut shown = vec![crate::select::fold(&nodes)];
+                shown.extend(f.args.iter().cloned());
+                res.pending.push(command_line(&f.command, &shown));
+                res.outcomes.push(Outcome::NotInstalled);
+            }
+            results.push(res);
+            continue;
         };
         let conserver = f.command == "makeconservercf";
         if conserver {
@@ -181,14 +204,9 @@ pub fn run_follow_ups(plan: &Plan, console: &mut Console<'_>) -> Vec<FollowUpRes
         for chunk in node_chunks(&f.nodes) {
             let mut args = vec![chunk];
             args.extend(f.args.iter().cloned());
-            let out = followup::run(&f.command, &args);
+            let out = followup::run_program(&prog, &args);
             match &out {
-                Outcome::NotInstalled => {
-                    let nodes: Vec<String> = args[0].split(',').map(str::to_string).collect();
-                    let mut shown = vec![crate::select::fold(&nodes)];
-                    shown.extend(f.args.iter().cloned());
-                    res.pending.push(command_line(&f.command, &shown));
-                }
+                Outcome::NotInstalled => {}
                 Outcome::Failed { error } => console.error(format!(
                     "Command failed: {}. Error message: {error}.\n",
                     f.command
@@ -215,6 +233,31 @@ pub fn run_follow_ups(plan: &Plan, console: &mut Console<'_>) -> Vec<FollowUpRes
         results.push(res);
     }
     results
+}
+
+/// The line printed instead of xCAT's "Running …" line when one of xCAT's commands is not
+/// installed here: `doing` is what would have been done, `command` the missing command.
+///
+/// ```
+/// use snmove::apply::not_installed;
+/// assert_eq!(
+///     not_installed("running nodeset", "nodeset"),
+///     "Not running nodeset: it is not installed here (see the commands still to be run, at the end)."
+/// );
+/// assert_eq!(
+///     not_installed("running postscripts on the nodes", "updatenode"),
+///     "Not running postscripts on the nodes: xCAT's updatenode is not installed here (see the commands still to be run, at the end)."
+/// );
+/// ```
+pub fn not_installed(doing: &str, command: &str) -> String {
+    let what = if doing.ends_with(command) {
+        "it".to_string()
+    } else {
+        format!("xCAT's {command}")
+    };
+    format!(
+        "Not {doing}: {what} is not installed here (see the commands still to be run, at the end)."
+    )
 }
 
 /// Restores the rows a move replaced, from its journal, in one atomic commit. Refused (nothing

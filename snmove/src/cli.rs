@@ -110,7 +110,9 @@ pub struct Args {
     /// directory, else /var/lib/snmove).
     #[arg(long = "journal-dir", value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
-    /// The xCAT database: `CSV:/dir` (default: $XCATCFG, then /etc/xcat/cfgloc).
+    /// The xCAT database: `CSV:/dir`, `SQLite:/dir` or `Pg:dbname=…;host=…|user|password`
+    /// (default: $XCATCFG, then the first line of /etc/xcat/cfgloc, then xCAT's SQLite
+    /// directory).
     #[arg(long = "db", value_name = "STORE")]
     pub db: Option<String>,
     /// Do not run nodeset after the move (xCAT always runs it on Linux, even with -i, which
@@ -119,7 +121,9 @@ pub struct Args {
     pub skip_nodeset: bool,
     /// How the node-side steps and the service-node address probe run: `xcat` (xCAT's xdsh
     /// and updatenode), `ssh` (this program's own SSH fan-out), `auto` (xCAT's commands where
-    /// they are installed, else SSH).
+    /// they are installed, else SSH). xCAT's commands (also makeconservercf and nodeset) are
+    /// looked for in PATH, then /opt/xcat/sbin and /opt/xcat/bin; those not found are listed at
+    /// the end as still to be run.
     #[arg(
         long = "transport",
         value_enum,

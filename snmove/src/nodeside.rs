@@ -118,8 +118,17 @@ fn run_or_pending(
 impl NodeSide for XcatCommands {
     fn run(&self, plan: &Plan, console: &mut Console<'_>) -> NodeReport {
         let mut report = NodeReport::default();
+        let path = std::env::var_os("PATH");
+        let installed = |c: &str| followup::find_command(c, path.as_deref()).is_some();
         if !plan.routes.is_empty() {
-            console.info("Checking the default routes on the nodes.");
+            if installed("xdsh") {
+                console.info("Checking the default routes on the nodes.");
+            } else {
+                console.info(crate::apply::not_installed(
+                    "checking the default routes on the nodes",
+                    "xdsh",
+                ));
+            }
         }
         for g in &plan.routes {
             for chunk in node_chunks(&g.nodes) {
@@ -147,7 +156,14 @@ impl NodeSide for XcatCommands {
                 }
             }
         }
-        console.info("Running postscripts on the nodes.");
+        if installed("updatenode") {
+            console.info("Running postscripts on the nodes.");
+        } else if !plan.scripts.is_empty() {
+            console.info(crate::apply::not_installed(
+                "running postscripts on the nodes",
+                "updatenode",
+            ));
+        }
         for g in &plan.scripts {
             for chunk in node_chunks(&g.nodes) {
                 let nodes: Vec<String> = chunk.split(',').map(str::to_string).collect();
@@ -207,7 +223,7 @@ impl Probe for XdshProbe {
                 lines.last().map(|l| format!(": {l}")).unwrap_or_default()
             )),
             Outcome::NotInstalled => {
-                Err("xCAT's xdsh is not installed here and no SSH transport is configured".into())
+                Err("--transport xcat asks for xCAT's xdsh, which is not installed here".into())
             }
             Outcome::Failed { error } => Err(error),
         }

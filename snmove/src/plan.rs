@@ -184,6 +184,20 @@ pub struct NodeMove {
     pub provmethod: Option<String>,
 }
 
+impl NodeMove {
+    /// The node's first service node before the move (`old_sn` is the `-s` value when one
+    /// was given, which need not be it); empty if it had none.
+    pub fn current_sn(&self) -> &str {
+        self.changes
+            .iter()
+            .find(|c| c.table == "noderes" && c.column == "servicenode")
+            .and_then(|c| c.old.as_deref())
+            .filter(|l| crate::rewrite::is_set(Some(l)))
+            .and_then(|l| crate::rewrite::split_list(l).first().copied())
+            .unwrap_or("")
+    }
+}
+
 /// A follow-up xCAT command (§10.5, §10.9).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FollowUp {
@@ -593,11 +607,11 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
                         )));
                         let (ips, how) = table_addresses(&names, sn);
                         events.push(Msg::Info(if ips.is_empty() {
-                            format!("({why}; neither the hosts table nor the system resolver knows an address of {sn} either.)")
+                            format!("Neither the hosts table nor the system resolver knows an address of {sn} either ({sn} could not be asked: {why}).")
                         } else {
                             format!(
-                                "({why}; using the addresses the tables and the system resolver give for {sn}: {}.)",
-                                ips.iter().zip(&how).map(|(i, h)| format!("{i} ({h})")).collect::<Vec<_>>().join(", ")
+                                "Using the addresses the tables and the system resolver give for {sn} instead: {} ({sn} could not be asked: {why}).",
+                                ips.iter().zip(&how).map(|(i, h)| format!("{i} from {h}")).collect::<Vec<_>>().join(", ")
                             )
                         }));
                         (ips, MasterSource::Tables)

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::apply::FollowUpResult;
-use crate::followup::command_line;
+use crate::followup::{command_line, node_chunks, Outcome};
 use crate::nodeside::{NodeReport, NodeStatus};
 use crate::plan::Plan;
 
@@ -19,24 +19,38 @@ fn shown(v: Option<&str>) -> String {
 /// The dry-run text of a plan. `fold` prints a node list compactly.
 pub fn dry_run_text(plan: &Plan, fold: &dyn Fn(&[String]) -> String) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "Dry run: nothing was written. {} node(s) would move:\n",
-        plan.moves.len()
-    ));
-    let mut pairs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-    for m in &plan.moves {
-        pairs
-            .entry((m.old_sn.as_str(), m.new_sn.as_str()))
-            .or_default()
-            .push(m.node.clone());
-    }
-    for ((from, to), nodes) in &pairs {
+    let staying = plan
+        .moves
+        .iter()
+        .filter(|m| m.current_sn() == m.new_sn)
+        .count();
+    if staying == 0 {
         out.push_str(&format!(
-            "  {} -> {to}: {} node(s): {}\n",
-            shown(Some(from)).replace("\"\"", "(none)"),
-            nodes.len(),
-            fold(nodes)
+            "Dry run: nothing was written. {} node(s) would move:\n",
+            plan.moves.len()
         ));
+    } else {
+        out.push_str(&format!(
+            "Dry run: nothing was written. {} node(s) selected, {} would move:\n",
+            plan.moves.len(),
+            plan.moves.len() - staying
+        ));
+    }
+    for ((from, to), nodes) in &pairs(plan) {
+        if from == to {
+            out.push_str(&format!(
+                "  already on {to} (values re-applied): {} node(s): {}\n",
+                nodes.len(),
+                fold(nodes)
+            ));
+        } else {
+            out.push_str(&format!(
+                "  {} -> {to}: {} node(s): {}\n",
+                shown(Some(from)).replace("\"\"", "(none)"),
+                nodes.len(),
+                fold(nodes)
+            ));
+        }
     }
     let mut changes: BTreeMap<(&str, &str, Option<&str>, &str), Vec<String>> = BTreeMap::new();
     for m in &plan.moves {
@@ -49,12 +63,20 @@ pub fn dry_run_text(plan: &Plan, fold: &dyn Fn(&[String]) -> String) -> String {
     }
     out.push_str("Attributes written as node-level rows (old → new: nodes):\n");
     for ((t, c, old, new), nodes) in &changes {
-        out.push_str(&format!(
-            "  {t}.{c}: {} → {}: {}\n",
-            shown(*old),
-            shown(Some(new)),
-            fold(nodes)
-        ));
+        if *old == Some(*new) {
+            out.push_str(&format!(
+                "  {t}.{c}: {} (unchanged): {}\n",
+                shown(Some(new)),
+                fold(nodes)
+            ));
+        } else {
+            out.push_str(&format!(
+                "  {t}.{c}: {} → {}: {}\n",
+                shown(*old),
+                shown(Some(new)),
+                fold(nodes)
+            ));
+        }
     }
     for re in &plan.reenabled {
         out.push_str(&format!(
@@ -111,14 +133,15 @@ pub fn summary(
     fold: &dyn Fn(&[String]) -> String,
 ) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut pairs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-    for m in &plan.moves {
-        pairs
-            .entry((m.old_sn.as_str(), m.new_sn.as_str()))
-            .or_default()
-            .push(m.node.clone());
-    }
-    for ((from, to), ns) in &pairs {
+    for ((from, to), ns) in &pairs(plan) {
+        if from == to {
+            lines.push(format!(
+                "{} node(s) already on {to} (values re-applied): {}",
+                ns.len(),
+                fold(ns)
+            ));
+            continue;
+        }
         let from = if from.is_empty() {
             "(no service node)"
         } else {
@@ -131,11 +154,20 @@ pub fn summary(
         ));
     }
     for f in follow_ups {
-        if !f.ok() && f.pending.is_empty() {
+        let chunks = node_chunks(&f.follow_up.nodes);
+        for (chunk, out) in chunks.iter().zip(&f.outcomes) {
+            let why = match out {
+                Outcome::Ran { ok: true, .. } | Outcome::NotInstalled => continue,
+                Outcome::Ran { code: Some(c), .. } => format!("exit status {c}"),
+                Outcome::Ran { code: None, .. } => "killed by a signal".to_string(),
+                Outcome::Failed { .. } => "could not be started".to_string(),
+            };
+            let nodes: Vec<String> = chunk.split(',').map(str::to_string).collect();
+            let mut args = vec![fold(&nodes)];
+            args.extend(f.follow_up.args.iter().cloned());
             lines.push(format!(
-                "{} failed for {}",
-                f.follow_up.command,
-                fold(&f.follow_up.nodes)
+                "Failed ({why}): {}",
+                command_line(&f.follow_up.command, &args)
             ));
         }
     }
@@ -145,7 +177,7 @@ pub fn summary(
             let parts: Vec<String> = r
                 .by_status()
                 .iter()
-                .map(|(s, ns)| format!("{} {}: {}", s.label(), ns.len(), fold(ns)))
+                .map(|(s, ns)| format!("{} node(s) {}: {}", ns.len(), s.label(), fold(ns)))
                 .collect();
             if !parts.is_empty() {
                 lines.push(format!("Node-side steps: {}", parts.join("; ")));
@@ -164,6 +196,18 @@ pub fn summary(
         }
     }
     lines
+}
+
+/// The nodes of a plan by (old service node, new service node).
+fn pairs(plan: &Plan) -> BTreeMap<(&str, &str), Vec<String>> {
+    let mut pairs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for m in &plan.moves {
+        pairs
+            .entry((m.current_sn(), m.new_sn.as_str()))
+            .or_default()
+            .push(m.node.clone());
+    }
+    pairs
 }
 
 /// Whether the node-side report has failures or steps not run.

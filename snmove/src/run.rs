@@ -309,11 +309,10 @@ fn undo(u: &UndoArgs, _args: &[String], console: &mut Console<'_>) -> u8 {
     };
     if store.spec().to_string() != journal.store {
         console.error(format!(
-            "{} records a move in {}, not in {}; nothing was written (give --db {})",
+            "cannot undo {}: it records a move in {}, but the store selected is {}; nothing was written (select the journal's store with --db or XCATCFG)",
             u.journal.display(),
             journal.store,
             store.spec(),
-            journal.store
         ));
         return EXIT_NOTHING_CHANGED;
     }

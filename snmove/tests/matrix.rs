@@ -592,6 +592,17 @@ fn undo_restores_byte_identical_tables() {
         assert_eq!(c.all_tables(), before, "byte-identical");
         let again = c.run(&["--undo", &journal]);
         assert_eq!(again.code, Some(1), "a second undo is refused");
+        // A journal is undone only in the store it records.
+        let other = Cluster::new(kind);
+        let elsewhere = other.run(&["--undo", &journal]);
+        assert_eq!(elsewhere.code, Some(1));
+        assert!(
+            elsewhere.stderr.contains("it records a move in ")
+                && elsewhere.stderr.contains("nothing was written"),
+            "{}",
+            elsewhere.stderr
+        );
+        assert_eq!(other.dump("noderes"), common::NODERES);
         let mut s = c.report(&r, &[]);
         s.push_str(&u.text());
         s.push_str(&again.text());

@@ -235,7 +235,7 @@ fn ssh_probe_and_node_steps() {
     );
     assert!(
         r.stdout
-            .contains("Node-side steps: succeeded 1: cn5; unreachable 1: cn6"),
+            .contains("Node-side steps: 1 node(s) succeeded: cn5; 1 node(s) unreachable: cn6"),
         "{}",
         r.stdout
     );
