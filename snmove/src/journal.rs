@@ -110,9 +110,9 @@ pub struct Journal {
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     /// I/O.
-    #[error("cannot {op} journal {}: {source}", path.display())]
+    #[error("cannot {op} {}: {source}", path.display())]
     Io {
-        /// What was being done.
+        /// What was being done (`read the journal`, `create the journal directory`, …).
         op: &'static str,
         /// The file or directory.
         path: PathBuf,
@@ -262,7 +262,7 @@ impl Journal {
             let path = path.to_path_buf();
             move |source| JournalError::Io { op, path, source }
         };
-        std::fs::create_dir_all(dir).map_err(io("create the directory of", dir))?;
+        std::fs::create_dir_all(dir).map_err(io("create the journal directory", dir))?;
         let mut path = dir.join(format!(
             "snmove-{}-{}.json",
             self.created,
@@ -279,32 +279,32 @@ impl Journal {
         }
         let tmp = path.with_extension("json.tmp");
         {
-            let f = std::fs::File::create(&tmp).map_err(io("create", &tmp))?;
+            let f = std::fs::File::create(&tmp).map_err(io("create the journal", &tmp))?;
             let mut w = std::io::BufWriter::new(f);
             serde_json::to_writer(&mut w, self).map_err(|e| JournalError::Io {
-                op: "write",
+                op: "write the journal",
                 path: tmp.clone(),
                 source: e.into(),
             })?;
-            w.write_all(b"\n").map_err(io("write", &tmp))?;
+            w.write_all(b"\n").map_err(io("write the journal", &tmp))?;
             let f = w.into_inner().map_err(|e| JournalError::Io {
-                op: "write",
+                op: "write the journal",
                 path: tmp.clone(),
                 source: e.into_error(),
             })?;
-            f.sync_all().map_err(io("sync", &tmp))?;
+            f.sync_all().map_err(io("sync the journal", &tmp))?;
         }
-        std::fs::rename(&tmp, &path).map_err(io("rename", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("rename the journal", &tmp))?;
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(io("sync", dir))?;
+            .map_err(io("sync the journal directory", dir))?;
         Ok(path)
     }
 
     /// Reads a journal.
     pub fn read(path: &Path) -> Result<Self, JournalError> {
         let text = std::fs::read_to_string(path).map_err(|source| JournalError::Io {
-            op: "read",
+            op: "read the journal",
             path: path.to_path_buf(),
             source,
         })?;
