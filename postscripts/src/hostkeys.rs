@@ -91,16 +91,36 @@ pub fn blob_type(blob: &[u8]) -> Option<String> {
     String::from_utf8(name.to_vec()).ok()
 }
 
+/// OpenSSH's host pattern match: `*` any run of characters, `?` any one, every other byte
+/// itself, ignoring ASCII case. Iterative, backtracking only to the last `*`: time at most
+/// proportional to `pattern.len() * text.len()` and no recursion, whatever a known_hosts line
+/// holds (a recursive matcher takes exponential time on `****…x`).
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..]))
+    let (mut p, mut t) = (0, 0);
+    // Where the last `*` was, and the text position it currently extends to.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&text[t]) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    // Let the last `*` take one more character and retry after it.
+                    star = Some((sp, st + 1));
+                    p = sp + 1;
+                    t = st + 1;
+                }
+                None => return false,
+            },
         }
-        (Some(b'?'), Some(_)) => glob(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p.eq_ignore_ascii_case(t) => glob(&pattern[1..], &text[1..]),
-        _ => false,
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 impl Hosts {
@@ -305,6 +325,68 @@ fn parse(text: &str, file: &Path) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain recursive definition of the match, for short inputs.
+    fn glob_reference(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                glob_reference(&pattern[1..], text)
+                    || (!text.is_empty() && glob_reference(pattern, &text[1..]))
+            }
+            (Some(b'?'), Some(_)) => glob_reference(&pattern[1..], &text[1..]),
+            (Some(p), Some(t)) if p.eq_ignore_ascii_case(t) => {
+                glob_reference(&pattern[1..], &text[1..])
+            }
+            _ => false,
+        }
+    }
+
+    /// Every string of up to `max` bytes over `alphabet`.
+    fn strings(alphabet: &[u8], max: usize) -> Vec<Vec<u8>> {
+        let mut all = vec![Vec::new()];
+        let mut last = vec![Vec::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s: &Vec<u8>| {
+                    alphabet.iter().map(move |&c| {
+                        let mut s = s.clone();
+                        s.push(c);
+                        s
+                    })
+                })
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn glob_matches_the_recursive_definition() {
+        let patterns = strings(b"a*?B", 5);
+        let texts = strings(b"abA", 5);
+        for p in &patterns {
+            for t in &texts {
+                assert_eq!(
+                    glob(p, t),
+                    glob_reference(p, t),
+                    "{:?} on {:?}",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(t)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn glob_is_fast_on_hostile_patterns() {
+        let stars = "*".repeat(5000) + "x";
+        assert!(!glob(stars.as_bytes(), b"[10.0.0.1]:2222"));
+        let pairs = "*2".repeat(3000) + "x";
+        assert!(!glob(pairs.as_bytes(), "2".repeat(3000).as_bytes()));
+        assert!(glob(&[b'*'; 100_000], b"anything"));
+    }
 
     fn blob(t: &str, body: &[u8]) -> Vec<u8> {
         let mut b = (t.len() as u32).to_be_bytes().to_vec();

@@ -43,6 +43,8 @@ pub mod addr;
 pub mod cli;
 pub mod error;
 mod fold;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hostkeys;
 pub mod job;
 mod jump;
