@@ -90,7 +90,9 @@ pub struct Args {
         value_name = "script1,script2...|all"
     )]
     pub postscripts: Option<String>,
-    /// Verbose: say where addresses came from; prefix information lines with the host name.
+    /// Verbose: say where addresses came from. Given as the word -V or --verbose, it also
+    /// prefixes information lines with the host name, as xCAT's client does (errors always
+    /// carry it: `Error: [host]: …` on stderr).
     #[arg(short = 'V', long = "verbose")]
     pub verbose: bool,
     /// AIX only: do not re-target the iSCSI dump device (undocumented in xCAT).
@@ -298,8 +300,9 @@ pub struct UndoArgs {
     pub json: bool,
 }
 
-/// A command line xCAT's snmove refuses. [`UsageError::xcat_line`] is what xCAT prints on
-/// stdout before (or instead of) its usage text.
+/// A command line xCAT's snmove refuses. [`UsageError::xcat_error`] is xCAT's message for it;
+/// snmove prints it as an error on stderr (`Error: [<host>]: <text>`), then, where xCAT does,
+/// the usage text on stdout.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
     /// Getopt rejected the command line (unknown option, missing value, ambiguous prefix). xCAT
@@ -321,9 +324,16 @@ pub enum UsageError {
 }
 
 impl UsageError {
-    /// The data line xCAT prints on stdout for this error (with its trailing newline, which the
-    /// client turns into a blank line), if any.
-    pub fn xcat_line(&self) -> Option<&'static str> {
+    /// xCAT's message for this error, if it has one, with its trailing newline (which leaves a
+    /// blank line after it). xCAT sends it as a data line (stdout, exit status 0); snmove prints
+    /// it as an error (stderr, exit status 1: spec §14 Q1).
+    ///
+    /// ```
+    /// use snmove::cli::UsageError;
+    /// assert_eq!(UsageError::TooMany.xcat_error(), Some("Too many paramters.\n"));
+    /// assert_eq!(UsageError::Getopt(vec!["Unknown option: x".into()]).xcat_error(), None);
+    /// ```
+    pub fn xcat_error(&self) -> Option<&'static str> {
         match self {
             UsageError::Getopt(_) | UsageError::UndoWithMove => None,
             UsageError::IgnoreWithPostscripts => {
@@ -336,7 +346,7 @@ impl UsageError {
         }
     }
 
-    /// Whether xCAT prints its usage text for this error.
+    /// Whether xCAT prints its usage text (on stdout: it is help, not the error) for this error.
     pub fn with_usage(&self) -> bool {
         !matches!(
             self,

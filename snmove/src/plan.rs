@@ -439,9 +439,10 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
                 Err(why) => return reject(events, vec![Msg::Error(why)]),
             };
             if !sel.missed.is_empty() {
+                // xCAT sends this as a data line (stdout, exit 0); it is an error here.
                 return reject(
                     events,
-                    vec![Msg::Data(format!(
+                    vec![Msg::Error(format!(
                         "Invalid nodes in noderange:{}",
                         sel.missed.join(",")
                     ))],
@@ -708,9 +709,10 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
         .unwrap_or("no");
     if os == Os::Aix {
         if req.liteonly && sharedinstall != "no" {
+            // xCAT: an information line (stdout, exit 0), and only for `sns` (Q13).
             return reject(
                 events,
-                vec![Msg::Data(
+                vec![Msg::Error(
                     "The liteonly option is not valaid when using a shared file system across service nodes.\n".into(),
                 )],
             );

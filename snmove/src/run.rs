@@ -101,12 +101,15 @@ pub fn version() -> String {
     )
 }
 
+/// A refused command line: the errors on stderr (Getopt's explanation, or xCAT's message with
+/// the blank line its trailing newline makes), then, where xCAT gives it, the usage text on
+/// stdout.
 fn usage_error(e: &UsageError, console: &mut Console<'_>) -> u8 {
     for x in e.extra_errors() {
         console.error(x);
     }
-    if let Some(line) = e.xcat_line() {
-        console.data(line);
+    if let Some(text) = e.xcat_error() {
+        console.error(text);
     }
     if e.with_usage() {
         for l in USAGE_LINES {

@@ -62,7 +62,35 @@ fn cli_errors() {
                 Some(1),
                 "{name}: usage errors exit 1 (xCAT: 0, spec Q1)"
             );
+            // The error on stderr (xCAT's text, with the blank line its trailing newline
+            // makes); the usage text, where xCAT prints it, on stdout.
+            let with_usage = !matches!(name, "cli_i_with_p");
+            assert_eq!(
+                r.stdout.contains("\nUsage: \n"),
+                with_usage,
+                "{name}: {}",
+                r.stdout
+            );
+            assert!(
+                r.stderr.starts_with("Error: [mn]: "),
+                "{name}: {}",
+                r.stderr
+            );
+            assert!(!r.stdout.contains("Error"), "{name}: {}", r.stdout);
             snap(name, &c, &r, &[]);
+        }
+        for (args, error) in [
+            (
+                vec!["-i", "-P", "ntp", "cn1"],
+                "Error: [mn]: -P and -i flags cannot be specified at the same time.\n\n",
+            ),
+            (vec!["cn1", "cn2"], "Error: [mn]: Too many paramters.\n\n"),
+            (
+                vec!["-V"],
+                "Error: [mn]: A node range or the source service node must be specified.\n\n",
+            ),
+        ] {
+            assert_eq!(c.run(&args).stderr, error, "{args:?}");
         }
         assert!(c.calls().is_empty(), "nothing ran");
         assert_eq!(c.dump("noderes"), common::NODERES, "nothing written");
@@ -107,10 +135,20 @@ fn invalid_nodes_in_noderange() {
         let c = Cluster::new(kind);
         let r = c.run(&["cn1,nosuch,cn99"]);
         assert_eq!(r.code, Some(1));
-        assert!(r
-            .stdout
-            .contains("Invalid nodes in noderange:nosuch,cn99\n"));
+        assert_eq!(r.stdout, "Moving nodes to their backup service nodes.\n\n");
+        assert_eq!(
+            r.stderr,
+            "Error: [mn]: Invalid nodes in noderange:nosuch,cn99\n"
+        );
         snap("invalid_nodes", &c, &r, &[]);
+        // -V stamps information lines with the host; errors carry it always.
+        let r = c.run(&["-V", "cn1,nosuch"]);
+        assert_eq!(r.code, Some(1));
+        assert_eq!(
+            r.stdout,
+            "[mn]: Moving nodes to their backup service nodes.\n\n"
+        );
+        assert_eq!(r.stderr, "Error: [mn]: Invalid nodes in noderange:nosuch\n");
     }
 }
 
@@ -175,6 +213,23 @@ fn aix_is_refused_after_xcat_validation() {
         assert_eq!(r.code, Some(1));
         assert_eq!(c.dump("noderes"), common::NODERES);
         snap("aix_refused", &c, &r, &[]);
+        // Row 17: -l on AIX with a shared file system (xCAT: `sns` only; here also `all`, Q13).
+        for shared in ["sns", "all"] {
+            let c = Cluster::new(kind);
+            c.rows(
+                "nodetype",
+                "\"cn5\",\"AIX\",,,,,,,\n\"cn6\",\"AIX\",,,,,,,\n",
+            );
+            c.rows("site", &format!("\"sharedinstall\",\"{shared}\",,\n"));
+            let r = c.run(&["-l", "rack2", "-D", "sn1-c"]);
+            assert_eq!(r.code, Some(1));
+            assert_eq!(r.stdout, "", "-l does not announce a move");
+            assert_eq!(
+                r.stderr,
+                "Error: [mn]: The liteonly option is not valaid when using a shared file system across service nodes.\n\n"
+            );
+            assert_eq!(c.dump("noderes"), common::NODERES);
+        }
     }
 }
 
