@@ -45,11 +45,16 @@ fn cli(data: &[u8]) {
     };
     let table = snmove::cli::option_table();
     let parsed = snmove::getopt::parse(&table, &words);
-    // Every word is consumed: as an option, a value, a positional, or an error.
-    assert!(
-        parsed.options.len() + parsed.positionals.len() + parsed.errors.len()
-            <= words.len() * 64 + 1
-    );
+    // Every word is consumed: as an option, a value, a positional, or an error — at most one
+    // per character (a bundle `-abc` is three options). (The fuzz target's own bound,
+    // 64 per word, is too tight: one 66-character bundle of unknown options broke it.)
+    let bound: usize = words
+        .iter()
+        .map(|w| w.chars().count().max(1))
+        .sum::<usize>()
+        + 1;
+    let found = parsed.options.len() + parsed.positionals.len() + parsed.errors.len();
+    assert!(found <= bound, "{found} results for {words:?}");
     let _ = snmove::cli::parse(&words);
     let _ = snmove::cli::shows_server(&words);
 }
@@ -105,4 +110,9 @@ fn net_corpus() {
 fn findings() {
     // net: a control character as the network and U+FFFD as the mask.
     net(b"\x1a\n\xee");
+    // cli: one long bundle of unknown options, one error per character.
+    let mut bundle = b"-(nnn".to_vec();
+    bundle.extend_from_slice(&[0x7f; 30]);
+    bundle.extend_from_slice(b"nnnnnnnnnnnnnnnnnnnnnnn\xe7\xe2nnnnnnn");
+    cli(&bundle);
 }
