@@ -60,9 +60,7 @@ impl CsvDirStore {
     /// Opens an existing directory.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        if !dir.is_dir() {
-            return Err(StoreError::NoSuchDir { path: dir });
-        }
+        super::check_store_dir(&dir)?;
         Ok(CsvDirStore {
             spec: StoreSpec::Csv(dir.clone()),
             dir,
@@ -385,5 +383,37 @@ mod tests {
         assert!(check_name("../x").is_err());
         assert!(check_name(".hidden").is_err());
         assert!(check_name("noderes").is_ok());
+    }
+
+    #[test]
+    fn opening_tells_missing_from_not_a_directory() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let missing = tmp.path().join("nope");
+        let err = CsvDirStore::open(&missing)
+            .err()
+            .expect("missing dir refused");
+        assert_eq!(
+            err.to_string(),
+            format!("{}: no such directory", missing.display())
+        );
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "x").expect("write");
+        let err = CsvDirStore::open(&file).err().expect("file refused");
+        assert_eq!(
+            err.to_string(),
+            format!("{}: not a directory", file.display())
+        );
+        let below_file = file.join("sub");
+        let err = CsvDirStore::open(&below_file)
+            .err()
+            .expect("path below a file refused");
+        assert!(
+            err.to_string().starts_with(&format!(
+                "cannot open the store directory {}:",
+                below_file.display()
+            )),
+            "{err}"
+        );
+        assert!(CsvDirStore::open(tmp.path()).is_ok());
     }
 }

@@ -19,7 +19,7 @@ pub mod sql;
 pub mod transfer;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use csvdir::CsvDirStore;
@@ -63,6 +63,12 @@ pub enum StoreError {
     #[error("{}: no such directory", path.display())]
     NoSuchDir {
         /// The directory.
+        path: PathBuf,
+    },
+    /// The store's path exists but is not a directory.
+    #[error("{}: not a directory", path.display())]
+    NotADir {
+        /// The path.
         path: PathBuf,
     },
     /// A table name that cannot be a file of the store.
@@ -234,5 +240,24 @@ pub(crate) fn crash_point(name: &str) {
                 libc::kill(libc::getpid(), libc::SIGKILL);
             }
         }
+    }
+}
+
+/// Checks that a directory store's path is an existing directory, telling apart "missing",
+/// "not a directory" and errors such as a permission denied on a parent.
+pub(crate) fn check_store_dir(dir: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(StoreError::NotADir {
+            path: dir.to_path_buf(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NoSuchDir {
+            path: dir.to_path_buf(),
+        }),
+        Err(source) => Err(StoreError::Io {
+            path: dir.to_path_buf(),
+            op: "open the store directory",
+            source,
+        }),
     }
 }

@@ -113,9 +113,7 @@ impl SqliteStore {
     /// first write, as xCAT does).
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        if !dir.is_dir() {
-            return Err(StoreError::NoSuchDir { path: dir });
-        }
+        crate::store::check_store_dir(&dir)?;
         Ok(SqliteStore {
             spec: StoreSpec::Sqlite(dir.clone()),
             dir,
