@@ -389,24 +389,20 @@ mod tests {
     fn opening_tells_missing_from_not_a_directory() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let missing = tmp.path().join("nope");
-        let err = CsvDirStore::open(&missing)
-            .err()
-            .expect("missing dir refused");
+        let err = CsvDirStore::open(&missing).expect_err("missing dir refused");
         assert_eq!(
             err.to_string(),
             format!("{}: no such directory", missing.display())
         );
         let file = tmp.path().join("file");
         std::fs::write(&file, "x").expect("write");
-        let err = CsvDirStore::open(&file).err().expect("file refused");
+        let err = CsvDirStore::open(&file).expect_err("file refused");
         assert_eq!(
             err.to_string(),
             format!("{}: not a directory", file.display())
         );
         let below_file = file.join("sub");
-        let err = CsvDirStore::open(&below_file)
-            .err()
-            .expect("path below a file refused");
+        let err = CsvDirStore::open(&below_file).expect_err("path below a file refused");
         assert!(
             err.to_string().starts_with(&format!(
                 "cannot open the store directory {}:",
