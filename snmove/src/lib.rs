@@ -56,6 +56,8 @@ pub mod apply;
 pub mod backend;
 pub mod cli;
 pub mod followup;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod getopt;
 pub mod index;
 pub mod journal;
