@@ -4,6 +4,8 @@
 //! update may be lost; and a writer killed at any instant must leave every table entirely old
 //! or entirely new.
 
+mod common;
+
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
@@ -511,16 +513,7 @@ fn generation(s: &dyn Store) -> u64 {
 }
 
 fn spawn_child(test: &str, spec: &str, crash_at: Option<&str>) -> std::process::Child {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, spec)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    match crash_at {
-        Some(p) => cmd.env("XCATTAB_CRASH_AT", p),
-        None => cmd.env_remove("XCATTAB_CRASH_AT"),
-    };
-    cmd.spawn().unwrap()
+    common::spawn_self(test, CHILD_ENV, spec, crash_at)
 }
 
 /// Child: one commit of generation 1 (killed part-way by XCATTAB_CRASH_AT).

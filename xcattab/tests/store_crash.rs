@@ -2,10 +2,11 @@
 //! killed with SIGKILL at every step of the commit protocol and at random instants, and every
 //! table must then be entirely old or entirely new — all tables of one commit together.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use xcattab::store::{CsvDirStore, Store, StoreError};
@@ -73,16 +74,7 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn spawn_child(test: &str, dir: &Path, crash_at: Option<&str>) -> std::process::Child {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    match crash_at {
-        Some(p) => cmd.env("XCATTAB_CRASH_AT", p),
-        None => cmd.env_remove("XCATTAB_CRASH_AT"),
-    };
-    cmd.spawn().unwrap()
+    common::spawn_self(test, CHILD_ENV, dir, crash_at)
 }
 
 /// Child: one commit of generation 1 (killed part-way by XCATTAB_CRASH_AT).

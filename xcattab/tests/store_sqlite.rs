@@ -3,6 +3,8 @@
 //! every table in one transaction (and wider ones refused), and files left by a killed writer
 //! (one commit, a whole-database restore) read by the `sqlite3` program.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -500,16 +502,7 @@ fn restore_setup() -> tempfile::TempDir {
 }
 
 fn spawn_restore(dir: &Path, crash_at: Option<&str>) -> std::process::Child {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["child_sqlite_restore", "--exact", "--test-threads=1"])
-        .env(RESTORE_ENV, dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    match crash_at {
-        Some(p) => cmd.env("XCATTAB_CRASH_AT", p),
-        None => cmd.env_remove("XCATTAB_CRASH_AT"),
-    };
-    cmd.spawn().unwrap()
+    common::spawn_self("child_sqlite_restore", RESTORE_ENV, dir, crash_at)
 }
 
 #[test]
