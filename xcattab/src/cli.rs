@@ -78,3 +78,78 @@ pub fn getopt_message(e: &clap::Error) -> String {
         _ => e.render().to_string().trim_end().to_string(),
     }
 }
+
+/// The options `dumpxCATdb` and `restorexCATdb` share (each adds its own `-b` and `-p`), and
+/// their common start: `--generate`, `-h`, `-v`, the store, the refusal of binary backups.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// Show usage.
+    #[arg(short = 'h', long = "help")]
+    pub help: bool,
+    /// Show the version.
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+    /// Include the auditlog and eventlog tables.
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Print each table as it is copied or skipped.
+    #[arg(short = 'V', long = "verbose")]
+    pub verbose: bool,
+    /// The xCAT database (CSV:/dir, SQLite:/dir, Pg:…); default: XCATCFG, then the first line
+    /// of /etc/xcat/cfgloc, then SQLite:/etc/xcat.
+    #[arg(long = "db", value_name = "STORE")]
+    pub db: Option<String>,
+    /// Generate the man page or shell completions and exit.
+    #[arg(long, value_enum, hide = true)]
+    pub generate: Option<Generate>,
+}
+
+impl BackupArgs {
+    /// Handles what ends the command before any table is read, as xCAT's commands do, in their
+    /// order: `--generate` (for `cmd`), `-h` (prints `usage`), `-v`, opening the selected store,
+    /// then `-b` (`binary`), which is refused for every store kind. `Ok` carries the open store;
+    /// `Err` the exit code, with the message already printed.
+    pub fn start(
+        &self,
+        cmd: clap::Command,
+        usage: &str,
+        binary: bool,
+    ) -> Result<Box<dyn crate::store::Store>, std::process::ExitCode> {
+        use std::process::ExitCode;
+        if let Some(g) = self.generate {
+            return Err(match generate(cmd, g) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(1)
+                }
+            });
+        }
+        if self.help {
+            println!("{usage}");
+            return Err(ExitCode::SUCCESS);
+        }
+        if self.version {
+            println!("{}", version());
+            return Err(ExitCode::SUCCESS);
+        }
+        let store = match crate::store::open_selected(self.db.as_deref()) {
+            Ok((store, _)) => store,
+            Err(e) => {
+                eprintln!("{e}");
+                return Err(ExitCode::from(1));
+            }
+        };
+        if binary {
+            let kind = match store.spec() {
+                crate::store::StoreSpec::Pg(_) => "PG",
+                crate::store::StoreSpec::Mysql(_) => "MYSQL",
+                crate::store::StoreSpec::Db2(_) => "DB2",
+                _ => "SQLITE",
+            };
+            eprintln!("Binary dump (-b) is not supported for {kind}");
+            return Err(ExitCode::from(1));
+        }
+        Ok(store)
+    }
+}

@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use xcattab::cli::{generate, version, Generate};
-use xcattab::store::{self, transfer};
+use clap::{CommandFactory, Parser};
+use xcattab::cli::BackupArgs;
+use xcattab::store::transfer;
 
 const USAGE: &str = " restorexCATdb  -h \n restorexCATdb -v \n restorexCATdb [-a] [-V] <-p> [path to restore .csv files]\n restorexCATdb -b [-V] <-t> [timestamp on restore backup file]  <-p> [path to restore backup file]";
 
@@ -26,34 +26,17 @@ const USAGE: &str = " restorexCATdb  -h \n restorexCATdb -v \n restorexCATdb [-a
     disable_help_flag = true
 )]
 struct Args {
-    /// Show usage.
-    #[arg(short = 'h', long = "help")]
-    help: bool,
-    /// Show the version.
-    #[arg(short = 'v', long = "version")]
-    version: bool,
-    /// Also restore the auditlog and eventlog tables.
-    #[arg(short = 'a', long = "all")]
-    all: bool,
+    #[command(flatten)]
+    common: BackupArgs,
     /// Binary restore with the database's own tool (not supported here: use pg_restore).
     #[arg(short = 'b', long = "binary")]
     binary: bool,
     /// Timestamp of a binary backup (with -b only).
     #[arg(short = 't', long = "timestamp", value_name = "TIMESTAMP")]
     timestamp: Option<String>,
-    /// Print each file as it is restored or skipped.
-    #[arg(short = 'V', long = "verbose")]
-    verbose: bool,
     /// The directory holding the files.
     #[arg(short = 'p', long = "path", value_name = "DIR")]
     path: Option<PathBuf>,
-    /// The xCAT database (CSV:/dir, SQLite:/dir, Pg:…); default: XCATCFG, then the first line
-    /// of /etc/xcat/cfgloc, then SQLite:/etc/xcat.
-    #[arg(long = "db", value_name = "STORE")]
-    db: Option<String>,
-    /// Generate the man page or shell completions and exit.
-    #[arg(long, value_enum, hide = true)]
-    generate: Option<Generate>,
 }
 
 fn main() -> ExitCode {
@@ -64,41 +47,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(g) = args.generate {
-        use clap::CommandFactory;
-        return match generate(Args::command(), g) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(1)
-            }
-        };
-    }
-    if args.help {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    if args.version {
-        println!("{}", version());
-        return ExitCode::SUCCESS;
-    }
-    let (store, _) = match store::open_selected(args.db.as_deref()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
+    let store = match args.common.start(Args::command(), USAGE, args.binary) {
+        Ok(store) => store,
+        Err(code) => return code,
     };
-    if args.binary {
-        let kind = match store.spec() {
-            store::StoreSpec::Pg(_) => "PG",
-            store::StoreSpec::Mysql(_) => "MYSQL",
-            store::StoreSpec::Db2(_) => "DB2",
-            _ => "SQLITE",
-        };
-        eprintln!("Binary dump (-b) is not supported for {kind}");
-        return ExitCode::from(1);
-    }
     let Some(path) = args.path else {
         eprintln!(" -p with path to database files is required \n");
         return ExitCode::from(1);
@@ -114,10 +66,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let skips = transfer::Skips::new(args.all, skiptables.as_deref());
+    let skips = transfer::Skips::new(args.common.all, skiptables.as_deref());
     match transfer::restore_from_dir(&*store, &path, &skips) {
         Ok(report) => {
-            if args.verbose {
+            if args.common.verbose {
                 for line in report.verbose_lines(true) {
                     println!("{line}");
                 }
