@@ -16,7 +16,7 @@ use xcattab::{Batch, Database, Expect, Op, Row};
 
 use crate::addr::{AddressBook, Source, SystemResolver};
 use crate::index::KeyIndex;
-use crate::net::{in_subnet, parse_ip_addr, Network};
+use crate::net::{in_subnet, network_of, parse_ip_addr, Network};
 use crate::output::Msg;
 use crate::rewrite::{backup_sn, is_set, rewrite, split_list, Current, Direction};
 
@@ -349,15 +349,6 @@ pub fn networks(db: &Database) -> Vec<Network> {
             gateway: get(r, gw),
         })
         .collect()
-}
-
-/// The network of an address: the **last** enabled `networks` row containing it (xCAT's loop
-/// lets later rows overwrite earlier ones).
-pub fn network_of(ip: IpAddr, networks: &[Network]) -> Option<&Network> {
-    networks
-        .iter()
-        .rev()
-        .find(|n| in_subnet(ip, &n.net, &n.mask))
 }
 
 /// `f` over the nodes, in order, on the machine's cores when the list is long.
@@ -1246,34 +1237,6 @@ mod tests {
         assert!(looks_like_ip("fd00::1"));
         assert!(!looks_like_ip("sn1-c"));
         assert!(!looks_like_ip("10.1.2"));
-    }
-
-    #[test]
-    fn last_matching_network_wins() {
-        let nets = vec![
-            Network {
-                name: Some("wide".into()),
-                net: "10.0.0.0".into(),
-                mask: "255.0.0.0".into(),
-                gateway: None,
-            },
-            Network {
-                name: Some("narrow".into()),
-                net: "10.1.0.0".into(),
-                mask: "255.255.0.0".into(),
-                gateway: None,
-            },
-        ];
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(
-            network_of(ip("10.1.0.7"), &nets).unwrap().name.as_deref(),
-            Some("narrow")
-        );
-        assert_eq!(
-            network_of(ip("10.2.0.7"), &nets).unwrap().name.as_deref(),
-            Some("wide")
-        );
-        assert!(network_of(ip("8.8.8.8"), &nets).is_none());
     }
 }
 
