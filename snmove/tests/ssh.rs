@@ -7,115 +7,28 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::Cluster;
 
-const SSHD: &str = "/usr/sbin/sshd";
+use testsshd::Sshd;
 
-/// The user the tests log in as (this process's user).
-fn user() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "root".into())
+/// The private sshd of these tests: 127.2.* addresses refuse every login.
+fn start_sshd() -> Sshd {
+    Sshd::start("Match LocalAddress 127.2.*\n  DenyUsers *\n")
 }
 
-struct Sshd {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .status()
-        .expect("ssh-keygen runs");
-    assert!(st.success());
-}
-
-impl Sshd {
-    fn start() -> Option<Sshd> {
-        if !Path::new(SSHD).exists() {
-            eprintln!("{SSHD} is missing (openssh-server): SSH end-to-end test skipped");
-            return None;
-        }
-        let _ = std::fs::create_dir_all("/run/sshd");
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        keygen(&d.join("hostkey"));
-        keygen(&d.join("client"));
-        std::fs::copy(d.join("client.pub"), d.join("authorized_keys")).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let user = user();
-        std::fs::write(
-            d.join("sshd_config"),
-            format!(
-                "Port {port}\nListenAddress 0.0.0.0\nHostKey {d}/hostkey\nPidFile {d}/sshd.pid\n\
-                 AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
-                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\n\
-                 PrintMotd no\nLogLevel ERROR\nMaxStartups 100:30:200\n\
-                 PermitRootLogin prohibit-password\nAllowUsers {user}@127.*\n\
-                 Match LocalAddress 127.2.*\n  DenyUsers *\n",
-                d = d.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(SSHD)
-            .arg("-D")
-            .arg("-f")
-            .arg(d.join("sshd_config"))
-            .arg("-E")
-            .arg(d.join("sshd.log"))
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("sshd starts");
-        let s = Sshd { dir, port, child };
-        let until = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
-                let mut b = [0u8; 4];
-                if c.read_exact(&mut b).is_ok() && &b == b"SSH-" {
-                    break;
-                }
-            }
-            assert!(Instant::now() < until, "sshd did not start: {}", s.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(s)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
-    }
-
-    fn known_hosts(&self) -> PathBuf {
-        let k = std::fs::read_to_string(self.dir.path().join("hostkey.pub")).unwrap();
-        let mut f = k.split_whitespace();
-        let (t, b) = (f.next().unwrap(), f.next().unwrap());
-        let p = self.dir.path().join("known_hosts");
-        std::fs::write(
-            &p,
-            format!("[127.1.*]:{0},[127.2.*]:{0},[sn*]:{0} {t} {b}\n", self.port),
-        )
-        .unwrap();
-        p
-    }
+/// A known_hosts file accepting the sshd's key for the nodes (127.1.*), the unreachable
+/// addresses (127.2.*) and the service nodes by name.
+fn known_hosts(sshd: &Sshd) -> PathBuf {
+    let (t, b) = sshd.host_key();
+    let p = sshd.path("known_hosts");
+    std::fs::write(
+        &p,
+        format!("[127.1.*]:{0},[127.2.*]:{0},[sn*]:{0} {t} {b}\n", sshd.port),
+    )
+    .unwrap();
+    p
 }
 
 /// Fake system commands for the node side: they log their arguments under `$PSROOT`.
@@ -159,7 +72,7 @@ const NETWORKS: &str = "#netname,net,mask,mgtifname,gateway,dhcpserver,tftpserve
 
 #[test]
 fn ssh_probe_and_node_steps() {
-    let Some(sshd) = Sshd::start() else { return };
+    let sshd = start_sshd();
     let mut c = Cluster::csv();
     c.xcat_installed = false;
     c.table("hosts", HOSTS);
@@ -172,8 +85,8 @@ fn ssh_probe_and_node_steps() {
     }
     let scripts = c.dir.path().join("postscripts");
     std::fs::create_dir_all(&scripts).unwrap();
-    let key = sshd.dir.path().join("client");
-    let kh = sshd.known_hosts();
+    let key = sshd.client_key();
+    let kh = known_hosts(&sshd);
     let port = sshd.port.to_string();
     let ssh_args = [
         "--transport",
@@ -185,7 +98,7 @@ fn ssh_probe_and_node_steps() {
         "--ssh-port",
         &port,
         "--ssh-user",
-        &user(),
+        &testsshd::user(),
         "--scripts-dir",
         scripts.to_str().unwrap(),
         "--connect-timeout",
@@ -247,16 +160,19 @@ fn ssh_probe_and_node_steps() {
     assert_eq!(json["nodes"].as_array().map(Vec::len), Some(2));
     let text = r
         .text()
-        .replace(&sshd.dir.path().display().to_string(), "[SSHD]")
+        .replace(&sshd.dir().display().to_string(), "[SSHD]")
         .replace(&sshd.port.to_string(), "[PORT]")
-        .replace(&format!("user {}", user()), "user [USER]")
-        .replace(&format!("--ssh-user {}", user()), "--ssh-user [USER]");
+        .replace(&format!("user {}", testsshd::user()), "user [USER]")
+        .replace(
+            &format!("--ssh-user {}", testsshd::user()),
+            "--ssh-user [USER]",
+        );
     insta::assert_snapshot!("ssh_move", text);
 }
 
 #[test]
 fn unreachable_sn_over_ssh_falls_back_to_the_tables() {
-    let Some(sshd) = Sshd::start() else { return };
+    let sshd = start_sshd();
     // xCAT's commands are there (makeconservercf runs), but --transport ssh asks sn3 over SSH.
     let c = Cluster::csv();
     // sn3 is at 127.2.1.3: the sshd refuses it, so its addresses come from the tables.
@@ -268,8 +184,8 @@ fn unreachable_sn_over_ssh_falls_back_to_the_tables() {
         ),
     );
     c.table("networks", NETWORKS);
-    let key = sshd.dir.path().join("client");
-    let kh = sshd.known_hosts();
+    let key = sshd.client_key();
+    let kh = known_hosts(&sshd);
     let port = sshd.port.to_string();
     let r = c.run(&[
         "-d",
@@ -286,7 +202,7 @@ fn unreachable_sn_over_ssh_falls_back_to_the_tables() {
         "--ssh-port",
         &port,
         "--ssh-user",
-        &user(),
+        &testsshd::user(),
         "--connect-timeout",
         "5",
     ]);

@@ -1,133 +1,49 @@
-//! Test harness: a private OpenSSH sshd on loopback, many "nodes" as 127.x.y.z addresses.
-//!
-//! The sshd runs as a plain child process (`sshd -D`) with its own config, host key, port and
-//! authorized_keys in a temporary directory; per-node behaviour comes from `Match LocalAddress`
-//! blocks. It is killed when the guard is dropped, also when a test panics. It listens on
-//! 0.0.0.0:PORT (one socket serves every 127.0.0.0/8 address) but lets only loopback clients in.
+//! Test harness: a private OpenSSH sshd on loopback ([`testsshd`]), many "nodes" as 127.x.y.z
+//! addresses, node roots, and listeners that misbehave.
 
 #![allow(dead_code)]
 
 use postscripts::*;
-use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub const SSHD: &str = "/usr/sbin/sshd";
-
-pub struct Sshd {
-    pub dir: tempfile::TempDir,
-    pub port: u16,
-    child: Child,
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+pub use testsshd::{free_port, Sshd};
 
 /// The i-th node address (i from 0): 127.1.x.y.
 pub fn node_addr(i: usize) -> String {
     Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250 + 1) as u8).to_string()
 }
 
-fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .status()
-        .expect("ssh-keygen");
-    assert!(st.success(), "ssh-keygen failed");
-}
-
-impl Sshd {
-    /// Starts an sshd; `matches` is appended to its config (Match blocks).
-    pub fn start(matches: &str) -> Sshd {
-        assert!(
-            Path::new(SSHD).exists(),
-            "{SSHD} is missing: install openssh-server (.ci/apt-packages)"
-        );
-        let _ = std::fs::create_dir_all("/run/sshd");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let d = dir.path();
-        keygen(&d.join("hostkey"));
-        keygen(&d.join("client"));
-        std::fs::copy(d.join("client.pub"), d.join("authorized_keys")).unwrap();
-        let port = free_port();
-        let cfg = format!(
-            "Port {port}\nListenAddress 0.0.0.0\nHostKey {d}/hostkey\nPidFile {d}/sshd.pid\n\
-             AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUseDNS no\nPrintMotd no\n\
-             PrintLastLog no\nLogLevel ERROR\nMaxStartups 4000:30:8000\nMaxSessions 100\n\
-             PermitRootLogin prohibit-password\nAllowUsers root@127.*\nAllowTcpForwarding yes\n\
-             SetEnv SHLVL=1\nSubsystem sftp internal-sftp\n{matches}\n",
-            d = d.display()
-        );
-        std::fs::write(d.join("sshd_config"), cfg).unwrap();
-        let child = Command::new(SSHD)
-            .arg("-D")
-            .arg("-f")
-            .arg(d.join("sshd_config"))
-            .arg("-E")
-            .arg(d.join("sshd.log"))
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start sshd");
-        let s = Sshd { dir, port, child };
-        s.wait_ready();
-        s
-    }
-
-    fn wait_ready(&self) {
-        let until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < until {
-            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let mut b = [0u8; 4];
-                if c.read_exact(&mut b).is_ok() && &b == b"SSH-" {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "sshd did not start; log: {}",
-            std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
-        );
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    pub fn host_pub(&self) -> String {
-        std::fs::read_to_string(self.path("hostkey.pub")).unwrap()
-    }
-
+/// What these tests need of the private sshd beyond [`testsshd::Sshd`].
+pub trait SshdExt {
     /// A known_hosts file accepting this sshd's key on every 127.1.* address and for names
     /// cn* and sn* (minus the `negate` patterns), plus `extra` lines.
-    pub fn known_hosts_with(&self, negate: &str, extra: &str) -> PathBuf {
+    fn known_hosts_with(&self, negate: &str, extra: &str) -> PathBuf;
+    /// [`SshdExt::known_hosts_with`] without exceptions.
+    fn known_hosts_wildcard(&self) -> PathBuf {
+        self.known_hosts_with("", "")
+    }
+    /// Options logging in as this process's user with the sshd's client key.
+    fn ssh_options(&self, known_hosts: PathBuf, policy: HostKeyPolicy) -> SshOptions;
+    /// A strict transport for this sshd.
+    fn transport(&self) -> SshTransport;
+}
+
+impl SshdExt for Sshd {
+    fn known_hosts_with(&self, negate: &str, extra: &str) -> PathBuf {
         let p = self.path("known_hosts");
-        let k = self.host_pub();
-        let mut f = k.split_whitespace();
-        let (t, b) = (f.next().unwrap(), f.next().unwrap());
+        let (t, b) = self.host_key();
         let port = self.port;
         let line = format!("[127.1.*]:{port},[cn*]:{port},[sn*]:{port}{negate} {t} {b}\n");
         std::fs::write(&p, format!("# test\n{line}{extra}")).unwrap();
         p
     }
 
-    pub fn known_hosts_wildcard(&self) -> PathBuf {
-        self.known_hosts_with("", "")
-    }
-
-    pub fn ssh_options(&self, known_hosts: PathBuf, policy: HostKeyPolicy) -> SshOptions {
+    fn ssh_options(&self, known_hosts: PathBuf, policy: HostKeyPolicy) -> SshOptions {
         SshOptions {
-            user: "root".into(),
-            identities: vec![self.path("client")],
+            user: testsshd::user(),
+            identities: vec![self.client_key()],
             use_agent: false,
             known_hosts: vec![known_hosts],
             known_hosts_write: None,
@@ -136,20 +52,9 @@ impl Sshd {
         }
     }
 
-    pub fn transport(&self) -> SshTransport {
+    fn transport(&self) -> SshTransport {
         SshTransport::new(self.ssh_options(self.known_hosts_wildcard(), HostKeyPolicy::Strict))
             .expect("transport")
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.path("sshd.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
