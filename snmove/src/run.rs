@@ -247,6 +247,11 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
             return EXIT_NOTHING_CHANGED;
         }
     };
+    if let Some(trips) = store.round_trips() {
+        if std::env::var_os("SNMOVE_TIMING").is_some() {
+            eprintln!("snmove timing: database round trips (load + commit) {trips}");
+        }
+    }
     if ctx.exit_after {
         // The process ends soon: the operating system reclaims the snapshot at once, freeing it
         // piece by piece would cost more than a tenth of a large move.

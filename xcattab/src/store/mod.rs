@@ -164,6 +164,12 @@ pub trait Store: Send + Sync {
     /// Applies `batch` atomically: checks its expectations and applies its writes under the
     /// writer lock, then makes every changed table durable in one commit.
     fn commit(&self, batch: &Batch) -> Result<Commit, StoreError>;
+
+    /// Round trips to a database server so far, for stores that talk to one (`None` for the
+    /// file stores). Benchmarks report it.
+    fn round_trips(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Default time a writer waits for another writer's lock.

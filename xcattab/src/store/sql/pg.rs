@@ -733,6 +733,10 @@ impl Store for PgStore {
         &self.spec
     }
 
+    fn round_trips(&self) -> Option<u64> {
+        Some(PgStore::round_trips(self))
+    }
+
     fn list_tables(&self) -> Result<Vec<String>, StoreError> {
         self.with_retries(|c| {
             let rows = self.simple(
