@@ -162,7 +162,8 @@ impl NodeState<'_> {
                 self.obs.line(self.node, stream, &text);
                 let step = if step < self.output.len() { step } else { 0 };
                 let buf = &mut self.output[step][stream as usize];
-                if self.kept + text.len() < OUTPUT_CAP {
+                // once cut, nothing more is kept: the kept output stays a prefix of the real one
+                if !self.truncated && self.kept + text.len() < OUTPUT_CAP {
                     self.kept += text.len() + 1;
                     buf.push_str(&text);
                     buf.push('\n');

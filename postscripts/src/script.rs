@@ -316,6 +316,25 @@ pub enum Parsed {
 /// Longest line kept whole; longer ones are passed on in pieces.
 pub const MAX_LINE: usize = 64 * 1024;
 
+/// The length of `b` without a UTF-8 character cut at its end (at most 3 bytes fewer; all of
+/// `b` when its end is not inside a multi-byte character or it is not UTF-8 there).
+fn utf8_cut(b: &[u8]) -> usize {
+    for back in 1..=3.min(b.len()) {
+        let c = b[b.len() - back];
+        if c & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for the lead byte
+        }
+        let need = match c {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => return b.len(),
+        };
+        return if need > back { b.len() - back } else { b.len() };
+    }
+    b.len()
+}
+
 /// Splits a node's two output streams back into steps.
 #[derive(Debug)]
 pub struct Demux {
@@ -335,24 +354,48 @@ impl Demux {
     }
 
     /// Feeds bytes of one stream; complete lines come out through `out`.
+    ///
+    /// A line longer than [`MAX_LINE`] (plus room for a marker) comes out in pieces of
+    /// `MAX_LINE` bytes (less the end of a cut UTF-8 character), so memory stays bounded
+    /// whatever a node prints. The cuts depend only on the line, not on how its bytes arrived,
+    /// so two nodes printing the same long line still fold together. A marker always ends its
+    /// line, so none can start in a piece while more than a marker's length follows it.
     pub fn feed(&mut self, stream: Stream, data: &[u8], out: &mut dyn FnMut(Parsed)) {
         let i = stream as usize;
-        self.bufs[i].extend_from_slice(data);
-        while let Some(pos) = self.bufs[i].iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.bufs[i].drain(..=pos).collect();
-            let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+        let mut buf = std::mem::take(&mut self.bufs[i]);
+        buf.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
+            let end = start + pos;
+            start = self.pieces(stream, &buf, start, end, out);
+            let text = String::from_utf8_lossy(&buf[start..end]).into_owned();
             self.line(stream, text, out);
+            start = end + 1;
         }
-        // An endless line must not grow without bound: pass it on in pieces, keeping a tail
-        // long enough to hold a marker that may start in it.
-        if self.bufs[i].len() > MAX_LINE {
-            let keep = self.prefix.len() + 32;
-            let cut = self.bufs[i].len() - keep;
-            let piece: Vec<u8> = self.bufs[i].drain(..cut).collect();
-            let text = String::from_utf8_lossy(&piece).into_owned();
-            let step = self.step[i];
+        start = self.pieces(stream, &buf, start, buf.len(), out);
+        buf.drain(..start);
+        self.bufs[i] = buf;
+    }
+
+    /// Passes on `buf[start..end]` (part of one line) in pieces while more than a piece and a
+    /// marker's length is left; returns where the rest starts.
+    fn pieces(
+        &mut self,
+        stream: Stream,
+        buf: &[u8],
+        mut start: usize,
+        end: usize,
+        out: &mut dyn FnMut(Parsed),
+    ) -> usize {
+        let keep = self.prefix.len() + 32;
+        while end - start > MAX_LINE + keep {
+            let cut = utf8_cut(&buf[start..start + MAX_LINE]);
+            let text = String::from_utf8_lossy(&buf[start..start + cut]).into_owned();
+            let step = self.step[stream as usize];
             out(Parsed::Line { stream, step, text });
+            start += cut;
         }
+        start
     }
 
     /// Flushes unterminated last lines.
@@ -476,6 +519,53 @@ mod tests {
         assert_eq!(text, MAX_LINE + 11);
         assert_eq!(got.last(), Some(&Parsed::End(1, 0)));
         assert!(d.bufs[0].is_empty());
+    }
+
+    /// The pieces of a long line are the same whatever the chunks it arrived in (so identical
+    /// outputs of two nodes fold), and no UTF-8 character is cut in two.
+    #[test]
+    fn long_line_pieces_do_not_depend_on_chunking() {
+        let mut line = format!("a{}", "é".repeat(MAX_LINE)); // the first cut falls inside an é
+        line.push_str("end\n:PSRUN_tok:E:1:0:\n");
+        let pieces = |chunk: usize| {
+            let mut d = Demux::new("tok");
+            let mut got = Vec::new();
+            for c in line.as_bytes().chunks(chunk) {
+                d.feed(Stream::Stdout, c, &mut |p| got.push(p));
+            }
+            got
+        };
+        let a = pieces(line.len());
+        for chunk in [1000, 4096, 32768, 65537] {
+            assert_eq!(pieces(chunk), a, "chunk {chunk}");
+        }
+        let texts: Vec<&str> = a
+            .iter()
+            .filter_map(|p| match p {
+                Parsed::Line { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            texts.iter().all(|t| !t.contains('\u{FFFD}')),
+            "a character was cut"
+        );
+        assert_eq!(texts.concat(), format!("a{}end", "é".repeat(MAX_LINE)));
+        assert_eq!(texts[0].len(), MAX_LINE - 1);
+        assert_eq!(texts.len(), 2);
+        assert_eq!(a.last(), Some(&Parsed::End(1, 0)));
+    }
+
+    #[test]
+    fn utf8_cut_backs_off_a_partial_character() {
+        assert_eq!(utf8_cut(b"ab"), 2);
+        assert_eq!(utf8_cut("aé".as_bytes()), 3);
+        assert_eq!(utf8_cut(&"aé".as_bytes()[..2]), 1);
+        assert_eq!(utf8_cut(&"a€".as_bytes()[..3]), 1);
+        assert_eq!(utf8_cut(&"a😀".as_bytes()[..4]), 1);
+        assert_eq!(utf8_cut("a😀".as_bytes()), 5);
+        assert_eq!(utf8_cut(b"\xff\xff"), 2);
+        assert_eq!(utf8_cut(b""), 0);
     }
 
     #[test]

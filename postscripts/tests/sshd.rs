@@ -338,6 +338,55 @@ fn chatty_steps_are_read_on_both_streams_and_capped() {
     assert!(report.all_ok(), "{}", report.render_summary());
     let out = report.output_of("cn1").unwrap();
     assert!(out.len() <= (1 << 20) + 100, "{}", out.len());
-    assert!(out.contains("[psrun: output truncated]"));
+    // what is kept is a prefix of what the node printed: nothing after the cut ("done" was
+    // small enough to fit, but comes after it)
+    assert!(
+        out.ends_with("[psrun: output truncated]\n"),
+        "{}",
+        out.chars().rev().take(100).collect::<String>()
+    );
+    assert!(!out.contains("done"));
     assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+/// Nodes printing the same very long lines fold into one block, however the bytes arrived
+/// (the lines are cut at the same places), and no UTF-8 character is cut in two.
+#[test]
+fn identical_long_lines_fold_together() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = ps_dir(&[]);
+    // a 400,001-byte line: an odd number of bytes before the 2-byte characters
+    let cmd = "awk 'BEGIN { printf \"a\"; for (i = 0; i < 150000; i++) printf \"é\"; for (i = 0; i < 100000; i++) printf \"x\"; print \"\"; print \"done\" }'";
+    let jobs: Vec<NodeJob> = (0..4)
+        .map(|i| {
+            job(&format!("cn{}", i + 1), &node_addr(i), &sshd, &root).step(Step::Command {
+                label: "long".into(),
+                command: cmd.into(),
+            })
+        })
+        .collect();
+    let report = run(&jobs, &sshd.transport(), &opts(&root, ps.path()), &Quiet).unwrap();
+    assert!(report.all_ok(), "{}", report.render_summary());
+    let gathered = report.render_gathered();
+    assert!(
+        gathered.starts_with("====================================\ncn[1-4]\n"),
+        "{}",
+        gathered.chars().take(200).collect::<String>()
+    );
+    assert_eq!(
+        gathered
+            .matches("====================================\n")
+            .count(),
+        2
+    );
+    let out = report.output_of("cn1").unwrap();
+    assert!(!out.contains('\u{FFFD}'), "a character was cut in two");
+    assert!(
+        out.lines().count() > 2,
+        "the long line was not cut: {}",
+        out.lines().count()
+    );
+    assert!(out.ends_with("\ndone\n"));
 }
