@@ -4,7 +4,7 @@
 
 use crate::hostkeys::HostKeyPolicy;
 use crate::job::{postscript_steps, JumpHost, NodeJob, Step};
-use crate::report::{retry_jobs, Console, Report};
+use crate::report::{retry_jobs, Console, NodeResult, Report, Status};
 use crate::run::{run, RunOptions, DEFAULT_POSTSCRIPTS_DIR};
 use crate::script::Builtins;
 use crate::ssh::{SshOptions, SshTransport};
@@ -138,7 +138,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
-    /// Run again only the nodes that did not succeed in this JSON report.
+    /// Run again only the nodes that did not succeed in this JSON report (--json of an
+    /// earlier run): those of the given nodes, or, when no NODE, --hosts or --jobs is given,
+    /// all of them, reached as that run reached them. The steps come from the other options.
     #[arg(long, value_name = "REPORT")]
     pub retry_failed: Option<PathBuf>,
 
@@ -200,8 +202,10 @@ fn jump_host(s: &str) -> Result<JumpHost, String> {
     })
 }
 
-/// Builds the jobs from the arguments (no node is contacted).
-pub fn jobs_from_args(a: &Args) -> Result<Vec<NodeJob>, String> {
+/// Builds the jobs from the arguments (no node is contacted). With `retry`, the report of
+/// `--retry-failed`, and no node given (no NODE, `--hosts` or `--jobs`), the nodes are the
+/// report's nodes that did not succeed, reached as that run reached them.
+pub fn jobs_from_args(a: &Args, retry: Option<&Report>) -> Result<Vec<NodeJob>, String> {
     let mut jobs: Vec<NodeJob> = Vec::new();
     if let Some(f) = &a.jobs {
         let text =
@@ -255,6 +259,17 @@ pub fn jobs_from_args(a: &Args) -> Result<Vec<NodeJob>, String> {
             None => add(n, None, None)?,
         }
     }
+    if let Some(report) =
+        retry.filter(|_| a.nodes.is_empty() && a.hosts.is_none() && a.jobs.is_none())
+    {
+        jobs.extend(
+            report
+                .nodes
+                .iter()
+                .filter(|n| n.status != Status::Ok)
+                .map(NodeResult::to_job),
+        );
+    }
     let mut env = Vec::new();
     for kv in &a.env {
         let (k, v) = kv
@@ -291,6 +306,12 @@ pub fn jobs_from_args(a: &Args) -> Result<Vec<NodeJob>, String> {
         j.steps.extend(steps.iter().cloned());
     }
     if jobs.is_empty() {
+        if let (Some(r), Some(p)) = (retry, &a.retry_failed) {
+            if r.all_ok() {
+                return Ok(jobs); // nothing to retry
+            }
+            return Err(format!("{}: no node to retry in this report", p.display()));
+        }
         return Err("no nodes: give NODE arguments, --hosts FILE or --jobs FILE".into());
     }
     if jobs.iter().any(|j| j.steps.is_empty()) {
@@ -329,16 +350,81 @@ pub fn main_with(a: Args) -> i32 {
     }
 }
 
+/// The `--json` file: a temporary file beside it is created before any node is contacted
+/// (so a path that cannot be written is refused up front, exit 2), and renamed over it once
+/// the report is complete (an interrupted run never leaves a half-written report).
+struct JsonOut {
+    path: PathBuf,
+    tmp: PathBuf,
+}
+
+impl JsonOut {
+    fn create(path: &std::path::Path) -> Result<JsonOut, String> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("--json {}: not a file name", path.display()))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".psrun-{}.tmp", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(JsonOut {
+            path: path.to_path_buf(),
+            tmp,
+        })
+    }
+
+    fn commit(&self, text: &str) -> Result<(), String> {
+        std::fs::write(&self.tmp, text)
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path))
+            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+    }
+}
+
+impl Drop for JsonOut {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp); // gone already after a commit
+    }
+}
+
 fn run_cli(a: Args) -> Result<i32, String> {
-    let mut jobs = jobs_from_args(&a)?;
-    if let Some(r) = &a.retry_failed {
-        let report = Report::load(r).map_err(|e| e.to_string())?;
-        jobs = retry_jobs(jobs, &report);
+    let retry = match &a.retry_failed {
+        Some(r) => Some(Report::load(r).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let mut jobs = jobs_from_args(&a, retry.as_ref())?;
+    if let (Some(report), Some(r)) = (&retry, &a.retry_failed) {
+        let given = jobs.len();
+        let known: std::collections::HashSet<&str> =
+            report.nodes.iter().map(|n| n.name.as_str()).collect();
+        let unknown = jobs
+            .iter()
+            .filter(|j| !known.contains(j.name.as_str()))
+            .count();
+        jobs = retry_jobs(jobs, report);
+        if unknown > 0 {
+            eprintln!(
+                "psrun: {unknown} of the {given} given node(s) are not in {}: not run",
+                r.display()
+            );
+        }
         if jobs.is_empty() {
-            println!("every node succeeded in {}: nothing to retry", r.display());
+            if report.all_ok() {
+                println!("every node succeeded in {}: nothing to retry", r.display());
+            } else {
+                println!(
+                    "none of the given nodes failed in {}: nothing to retry",
+                    r.display()
+                );
+            }
             return Ok(0);
         }
     }
+    let json = a.json.as_deref().map(JsonOut::create).transpose()?;
     let opts = RunOptions {
         fanout: a.fanout,
         connect_timeout: secs(a.connect_timeout, "connect-timeout")?,
@@ -374,9 +460,13 @@ fn run_cli(a: Args) -> Result<i32, String> {
     }
     let _ = out.write_all(report.render_summary().as_bytes());
     let _ = out.flush();
-    if let Some(p) = &a.json {
-        std::fs::write(p, report.to_json())
-            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    let code = if report.all_ok() { 0 } else { 1 };
+    if let Some(j) = &json {
+        if let Err(e) = j.commit(&report.to_json()) {
+            // the nodes did run: not a bad-input exit, but not a success either
+            eprintln!("psrun: {e}");
+            return Ok(1);
+        }
     }
-    Ok(if report.all_ok() { 0 } else { 1 })
+    Ok(code)
 }

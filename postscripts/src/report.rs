@@ -76,9 +76,18 @@ pub struct NodeResult {
     pub name: String,
     /// Address connected to.
     pub address: String,
+    /// SSH port of the node, when the job gave one (`--retry-failed` reuses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
     /// Jump host, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump: Option<String>,
+    /// Address of the jump host, when it is not its name (`--retry-failed` reuses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump_address: Option<String>,
+    /// SSH port of the jump host, when the job gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump_port: Option<u16>,
     /// Outcome.
     pub status: Status,
     /// Why it is not ok (no node name in it, so identical reasons fold).
@@ -297,6 +306,21 @@ impl Report {
         let mut s = self.render_gathered();
         s.push_str(&self.render_summary());
         s
+    }
+}
+
+impl NodeResult {
+    /// A job reaching this node as the run did (name, address, port, jump host), with
+    /// `NODE` set and no steps: what `--retry-failed` runs when no node list is given.
+    pub fn to_job(&self) -> NodeJob {
+        let mut job = NodeJob::new(self.name.clone(), self.address.clone());
+        job.port = self.port;
+        job.jump = self.jump.as_ref().map(|j| crate::job::JumpHost {
+            name: j.clone(),
+            address: self.jump_address.clone().unwrap_or_else(|| j.clone()),
+            port: self.jump_port,
+        });
+        job
     }
 }
 

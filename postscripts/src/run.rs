@@ -243,7 +243,14 @@ fn run_one(
     let result = NodeResult {
         name: job.name.clone(),
         address: job.address.clone(),
+        port: job.port,
         jump: job.jump.as_ref().map(|j| j.name.clone()),
+        jump_address: job
+            .jump
+            .as_ref()
+            .filter(|j| j.address != j.name)
+            .map(|j| j.address.clone()),
+        jump_port: job.jump.as_ref().and_then(|j| j.port),
         status,
         reason,
         exit_status,

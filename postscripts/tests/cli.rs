@@ -122,6 +122,102 @@ fn run_report_json_and_retry() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.contains("ok:                     0\n"), "{out}");
     assert!(out.contains("0 of 2 nodes succeeded"), "{out}");
+    // retry from the report alone (no --hosts): its failed nodes, at the address and port
+    // that run used; the new report replaces the old one
+    let mut c = psrun();
+    c.arg("-i")
+        .arg(sshd.path("client"))
+        .arg("--known-hosts")
+        .arg(&kh)
+        .args(["-t", "5", "-c", "echo again", "-q", "--no-gather"])
+        .arg("--retry-failed")
+        .arg(&json)
+        .arg("--json")
+        .arg(&json);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("failed:                 1  cn4\n"), "{out}");
+    assert!(out.contains("unreachable:            1  cn5\n"), "{out}");
+    let again = postscripts::Report::load(&json).unwrap();
+    assert_eq!(again.nodes.len(), 2);
+    assert_eq!(again.nodes[0].port, Some(sshd.port));
+    // given nodes that all succeeded, and a node the report does not have
+    let mut c = psrun();
+    c.args(["cn1", "cn9", "-c", "true"])
+        .arg("--retry-failed")
+        .arg(&json);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "none of the given nodes failed in {}: nothing to retry\n",
+            json.display()
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "psrun: 2 of the 2 given node(s) are not in {}: not run\n",
+            json.display()
+        )
+    );
+}
+
+/// A --json path that cannot be written is refused before any node runs anything (not after
+/// a whole run), and a written report replaces the file whole.
+#[test]
+fn unwritable_json_is_refused_before_the_run() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let kh = sshd.known_hosts_wildcard();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let run = |json: &std::path::Path| {
+        psrun()
+            .arg(format!("cn1={}:{}", node_addr(0), sshd.port))
+            .arg("-i")
+            .arg(sshd.path("client"))
+            .arg("--known-hosts")
+            .arg(&kh)
+            .arg("-c")
+            .arg(format!("touch {}", marker.display()))
+            .arg("--json")
+            .arg(json)
+            .output()
+            .unwrap()
+    };
+    let bad = dir.path().join("missing-dir").join("r.json");
+    let o = run(&bad);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "psrun: cannot write {}: No such file or directory (os error 2)\n",
+            bad.display()
+        )
+    );
+    assert!(
+        !marker.exists(),
+        "the node ran although the report cannot be written"
+    );
+    let good = dir.path().join("r.json");
+    std::fs::write(&good, "old").unwrap();
+    let o = run(&good);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(marker.exists());
+    assert!(postscripts::Report::load(&good).unwrap().all_ok());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}"); // ran, r.json: no temporary file left
 }
 
 #[test]
