@@ -399,7 +399,10 @@ fn read_state(r: &Resolver<'_>, node: &str) -> Result<NodeState, Box<ResolveErro
     let nr = |c: &str| attr(r, node, "noderes", c).map(truthy);
     Ok(NodeState {
         cur: Current {
-            servicenode: nr("servicenode")?,
+            // Raw: xCAT splits and rotates the value as it is, so a servicenode of "0" (false
+            // to Perl, hence no backup and no selection) still keeps its item: `-d sn2` gives
+            // "sn2,0".
+            servicenode: attr(r, node, "noderes", "servicenode")?,
             xcatmaster: nr("xcatmaster")?,
             tftpserver: nr("tftpserver")?,
             nfsserver: nr("nfsserver")?,

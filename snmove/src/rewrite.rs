@@ -49,7 +49,9 @@ pub fn rotate(servicenode: Option<&str>, new_sn: &str) -> String {
 /// A node's effective (resolved) values that a move reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Current {
-    /// `noderes.servicenode`.
+    /// `noderes.servicenode`, as read: unlike the other values it is not filtered by Perl
+    /// truthiness, because xCAT splits and rotates it as it is (`"0"` with `-d sn2` gives
+    /// `"sn2,0"`); [`backup_sn`] applies the truthiness itself.
     pub servicenode: Option<String>,
     /// `noderes.xcatmaster`.
     pub xcatmaster: Option<String>,
@@ -192,6 +194,16 @@ mod tests {
             "a leading empty item stays"
         );
         assert_eq!(split_list("a,,b,,"), ["a", "", "b"]);
+        assert_eq!(
+            rotate(Some("0"), "sn2"),
+            "sn2,0",
+            "Perl-false, but split as is"
+        );
+        assert_eq!(
+            rotate(Some(","), "sn2"),
+            "sn2",
+            "only empty items: none kept"
+        );
         assert_eq!(backup_sn(Some("sn1,0")), None, "Perl reads 0 as false");
         assert_eq!(backup_sn(None), None);
     }

@@ -402,6 +402,36 @@ fn destination_and_list_rules() {
     }
 }
 
+#[test]
+fn odd_servicenode_values_are_rotated_as_xcat_splits_them() {
+    for kind in stores() {
+        let c = Cluster::new(kind);
+        // cn1: "0" is false to Perl (no backup, not selected by -s) but xCAT still splits and
+        // rotates it; cn2: a leading empty item stays; cn3: items are not trimmed.
+        c.rows(
+            "noderes",
+            "\"cn1\",\"0\",,,,,,,,,,,,,,,,,,,,\n\"cn2\",\",sn1\",,,,,,,,,,,,,,,,,,,,\n\"cn3\",\"sn1, sn3\",,,,,,,,,,,,,,,,,,,,\n",
+        );
+        let r = c.run(&["cn1,cn2,cn3", "-d", "sn2", "-D", "sn2 c", "-i"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        let t = c.dump("noderes");
+        assert!(t.contains("\"cn1\",\"sn2,0\""), "{t}");
+        assert!(t.contains("\"cn2\",\"sn2,,sn1\""), "{t}");
+        assert!(t.contains("\"cn3\",\"sn2,sn1, sn3\""), "{t}");
+        assert!(t.contains(",\"sn2 c\","), "-D written verbatim: {t}");
+        snap("odd_servicenode_values", &c, &r, &["noderes"]);
+
+        let c = Cluster::new(kind);
+        c.rows("noderes", "\"cn1\",\"0\",,,,,,,,,,,,,,,,,,,,\n");
+        let r = c.run(&["cn1", "-D", "sn2-c", "-i"]);
+        assert_eq!(r.code, Some(1));
+        assert_eq!(
+            r.stderr,
+            "Error: [mn]: Could not determine a backup service node for node cn1.\n"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- 5. xcatmaster (§6)
 
 #[test]
