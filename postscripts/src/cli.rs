@@ -195,6 +195,9 @@ fn split_port(s: &str) -> Result<(String, Option<u16>), String> {
 
 fn jump_host(s: &str) -> Result<JumpHost, String> {
     let (h, port) = split_port(s)?;
+    if h.is_empty() {
+        return Err(format!("jump host {s:?}: no host name"));
+    }
     Ok(JumpHost {
         name: h.clone(),
         address: h,
@@ -397,6 +400,7 @@ fn run_cli(a: Args) -> Result<i32, String> {
         None => None,
     };
     let mut jobs = jobs_from_args(&a, retry.as_ref())?;
+    crate::run::validate_jobs(&jobs).map_err(|e| e.to_string())?;
     if let (Some(report), Some(r)) = (&retry, &a.retry_failed) {
         let given = jobs.len();
         let known: std::collections::HashSet<&str> =

@@ -33,6 +33,19 @@ pub enum SetupError {
     /// Two jobs name the same node.
     #[error("node {0} is listed twice")]
     DuplicateNode(String),
+    /// A node or jump-host name that cannot appear in a report: empty, or with whitespace, a
+    /// control character, `/`, or the `,` `[` `]` of noderanges (the report folds names into
+    /// noderanges and prefixes every output line with `name: `).
+    #[error("node name {name:?} {why}")]
+    BadNodeName {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A node or jump host without an address.
+    #[error("node {0}: empty address")]
+    EmptyAddress(String),
     /// An invalid option value.
     #[error("{0}")]
     Invalid(String),

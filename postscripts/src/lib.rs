@@ -63,8 +63,8 @@ pub use job::{
 };
 pub use report::{progress_line, retry_jobs, Console, NodeResult, Report, Status, StepResult};
 pub use run::{
-    run, Observer, Progress, Quiet, RunOptions, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_FANOUT, DEFAULT_POSTSCRIPTS_DIR,
+    run, validate_jobs, Observer, Progress, Quiet, RunOptions, DEFAULT_COMMAND_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FANOUT, DEFAULT_POSTSCRIPTS_DIR,
 };
 pub use script::{Builtins, Stream};
 pub use ssh::{SshOptions, SshTransport};

@@ -376,10 +376,61 @@ fn classify(
     }
 }
 
+/// Checks the jobs as [`run`] does before contacting anything: no node twice, node and jump
+/// host names the report can show (no whitespace, control character, `/`, `,`, `[` or `]`;
+/// not empty), no empty address.
+///
+/// ```
+/// use postscripts::{validate_jobs, NodeJob};
+/// assert!(validate_jobs(&[NodeJob::new("cn1", "10.0.0.1")]).is_ok());
+/// let e = validate_jobs(&[NodeJob::new("cn[1-2]", "10.0.0.1")]).unwrap_err();
+/// assert_eq!(e.to_string(), "node name \"cn[1-2]\" contains ',', '[' or ']', which noderanges use");
+/// ```
+pub fn validate_jobs(jobs: &[NodeJob]) -> Result<(), SetupError> {
+    let mut seen = HashSet::new();
+    for j in jobs {
+        check_name(&j.name)?;
+        if j.address.is_empty() {
+            return Err(SetupError::EmptyAddress(j.name.clone()));
+        }
+        if let Some(jump) = &j.jump {
+            check_name(&jump.name)?;
+            if jump.address.is_empty() {
+                return Err(SetupError::EmptyAddress(jump.name.clone()));
+            }
+        }
+        if !seen.insert(j.name.as_str()) {
+            return Err(SetupError::DuplicateNode(j.name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a name the report cannot show unambiguously: it prefixes output lines
+/// (`name: line`), is folded into noderanges (`cn[1-3],sn1`) and names per-node paths.
+fn check_name(name: &str) -> Result<(), SetupError> {
+    let why = if name.is_empty() {
+        "is empty"
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        "contains whitespace or a control character"
+    } else if name.contains([',', '[', ']']) {
+        "contains ',', '[' or ']', which noderanges use"
+    } else if name.contains('/') {
+        "contains '/'"
+    } else {
+        return Ok(());
+    };
+    Err(SetupError::BadNodeName {
+        name: name.to_string(),
+        why,
+    })
+}
+
 /// Runs every job, at most `opts.fanout` at once, and returns the report.
 ///
-/// Nothing is contacted when the input is invalid (duplicate node, bad variable name, zero
-/// fanout). Output streams to `obs` as it arrives; the report holds each distinct output once.
+/// Nothing is contacted when the input is invalid (duplicate node, a node name with
+/// whitespace, a control character, `/` or noderange punctuation, an empty address, a bad
+/// variable name, zero fanout). Output streams to `obs` as it arrives; the report holds each distinct output once.
 pub fn run(
     jobs: &[NodeJob],
     transport: &dyn Transport,
@@ -389,12 +440,7 @@ pub fn run(
     if opts.fanout == 0 {
         return Err(SetupError::Invalid("the fanout must be at least 1".into()));
     }
-    let mut seen = HashSet::new();
-    for j in jobs {
-        if !seen.insert(j.name.as_str()) {
-            return Err(SetupError::DuplicateNode(j.name.clone()));
-        }
-    }
+    validate_jobs(jobs)?;
     let scripts = ScriptSet::load(&opts.postscripts_dir, opts.builtins, jobs);
     // validate env names once, before any node is contacted
     for j in jobs {

@@ -258,6 +258,32 @@ fn bad_input_exits_2_with_a_clear_message() {
         "psrun: host:xx: \"xx\" is not a port number\n"
     );
     let o = psrun()
+        .args([
+            "-c",
+            "true",
+            "-i",
+            "/dev/null",
+            "--",
+            "cn1",
+            "cn 2=10.0.0.2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "psrun: node name \"cn 2\" contains whitespace or a control character\n"
+    );
+    let o = psrun()
+        .args(["-c", "true", "-J", ":22", "cn1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "psrun: jump host \":22\": no host name\n"
+    );
+    let o = psrun()
         .args(["cn1", "-c", "true", "-i", "/nonexistent/key"])
         .output()
         .unwrap();

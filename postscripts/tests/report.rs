@@ -181,6 +181,42 @@ fn bad_input_is_refused_before_any_node_is_contacted() {
             .to_string(),
         "node a: environment variable name \"A B\" is not a valid shell name"
     );
+    // names the report could not show unambiguously (`name: line`, folded noderanges)
+    for (name, why) in [
+        ("", "is empty"),
+        ("cn 1", "contains whitespace or a control character"),
+        ("cn1\nx", "contains whitespace or a control character"),
+        ("cn[1-3]", "contains ',', '[' or ']', which noderanges use"),
+        ("cn1,cn2", "contains ',', '[' or ']', which noderanges use"),
+        ("../etc", "contains '/'"),
+    ] {
+        let jobs = vec![NodeJob::new("ok1", "x"), NodeJob::new(name, "x")];
+        assert_eq!(
+            run(&jobs, &Fake, &RunOptions::default(), &Quiet)
+                .unwrap_err()
+                .to_string(),
+            format!("node name {name:?} {why}")
+        );
+    }
+    let jobs = vec![NodeJob::new("a", "")];
+    assert_eq!(
+        run(&jobs, &Fake, &RunOptions::default(), &Quiet)
+            .unwrap_err()
+            .to_string(),
+        "node a: empty address"
+    );
+    let jobs = vec![NodeJob::new("a", "x").via(JumpHost {
+        name: "sn 1".into(),
+        address: "y".into(),
+        port: None,
+    })];
+    assert!(run(&jobs, &Fake, &RunOptions::default(), &Quiet).is_err());
+    // names xCAT uses are fine
+    let jobs = vec![
+        NodeJob::new("cn-01.cluster_a", "x"),
+        NodeJob::new("r1n01", "x"),
+    ];
+    assert!(run(&jobs, &Fake, &RunOptions::default(), &Quiet).is_ok());
 }
 
 #[test]
