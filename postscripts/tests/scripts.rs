@@ -114,6 +114,72 @@ fn shipped_syslog_and_setupntp_configure_the_node() {
     );
 }
 
+/// Nodes set up earlier by xCAT's own syslog postscript ("# xCAT settings" and its lines to the
+/// end of the file) stop forwarding to the old master; the site's own lines in remote.conf
+/// are kept; a second run changes nothing.
+#[test]
+fn syslog_replaces_what_xcats_own_syslog_wrote() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = tempfile::tempdir().unwrap();
+    let site = "# site forwarding\n*.crit @@loghost.example:514\n";
+    // rsyslog 8 as xCAT leaves it: remote.conf with its block appended
+    root.prepare(
+        "cn1",
+        &[
+            (
+                "etc/rsyslog.conf",
+                "$ModLoad imuxsock\n*.info /var/log/messages\n",
+            ),
+            (
+                "etc/rsyslog.d/remote.conf",
+                &format!("{site}# xCAT settings\n*.* @10.9.9.9\n"),
+            ),
+        ],
+    );
+    // older rsyslog as xCAT leaves it: the block at the end of rsyslog.conf
+    root.prepare(
+        "cn2",
+        &[(
+            "etc/rsyslog.conf",
+            "$ModLoad imuxsock\n*.info /var/log/messages\n# xCAT settings\n*.* @10.9.9.9\n",
+        )],
+    );
+    let jobs: Vec<NodeJob> = ["cn1", "cn2"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            job(n, &node_addr(i), &sshd, &root)
+                .env("MASTER", "10.1.2.100")
+                .step(Step::Postscript {
+                    name: "syslog".into(),
+                    args: vec![],
+                })
+        })
+        .collect();
+    let mut o = opts(&root, ps.path());
+    o.builtins = Builtins::Prefer;
+    let report = run(&jobs, &sshd.transport(), &o, &Quiet).unwrap();
+    assert!(report.all_ok(), "{}", report.render_text());
+    let remote1 = root.read("cn1", "etc/rsyslog.d/remote.conf");
+    insta::assert_snapshot!("syslog_remote_conf_after_xcat", remote1);
+    assert!(remote1.starts_with(site) && !remote1.contains("10.9.9.9"));
+    assert!(root
+        .read("cn1", "etc/rsyslog.d/remote.conf.XCATORIG")
+        .contains("10.9.9.9"));
+    let conf2 = root.read("cn2", "etc/rsyslog.conf");
+    assert_eq!(conf2, "$ModLoad imuxsock\n*.info /var/log/messages\n");
+    let remote2 = root.read("cn2", "etc/rsyslog.d/remote.conf");
+    assert!(remote2.starts_with("# xCAT settings START\n"), "{remote2}");
+    // idempotent: the same files after a second run
+    let again = run(&jobs, &sshd.transport(), &o, &Quiet).unwrap();
+    assert!(again.all_ok(), "{}", again.render_text());
+    assert_eq!(root.read("cn1", "etc/rsyslog.d/remote.conf"), remote1);
+    assert_eq!(root.read("cn2", "etc/rsyslog.conf"), conf2);
+    assert_eq!(root.read("cn2", "etc/rsyslog.d/remote.conf"), remote2);
+}
+
 #[test]
 fn syslog_without_rsyslog_fails_with_a_message() {
     let _serial = serial();
