@@ -173,16 +173,23 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
         console.info("Moving nodes to their backup service nodes.\n");
     }
     let t0 = std::time::Instant::now();
+    // A noderange may read any table: through an attribute selection or a `^file` (seen in its
+    // text) or through a dynamic group (seen in nodegroup, which the plan loads anyway).
+    let load_all = || {
+        store.list_tables().and_then(|mut all| {
+            all.extend(plan::TABLES.iter().map(|t| t.to_string()));
+            all.sort();
+            all.dedup();
+            store.load(&all.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+    };
     let loaded = match m.noderange.as_deref() {
-        Some(nr) if crate::select::needs_all_tables(nr) => {
-            store.list_tables().and_then(|mut all| {
-                all.extend(plan::TABLES.iter().map(|t| t.to_string()));
-                all.sort();
-                all.dedup();
-                store.load(&all.iter().map(String::as_str).collect::<Vec<_>>())
-            })
-        }
-        _ => store.load(plan::TABLES),
+        Some(nr) if crate::select::needs_all_tables(nr) => load_all(),
+        Some(_) => match store.load(plan::TABLES) {
+            Ok(db) if crate::select::has_dynamic_groups(&db) => load_all(),
+            other => other,
+        },
+        None => store.load(plan::TABLES),
     };
     let db = match loaded {
         Ok(db) => db,

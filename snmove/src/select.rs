@@ -28,10 +28,41 @@ impl Expander for NoderangeExpander {
     }
 }
 
-/// Whether expanding `noderange` may read tables beyond the ones a plan loads (attribute
-/// selections such as `nodehm.mgt==ipmi`): then every table of the store is loaded.
+/// Whether expanding `noderange` may read tables beyond the ones a plan loads, judged from its
+/// text alone: attribute selections such as `nodehm.mgt==ipmi`, and `^file` elements (whose
+/// lines may hold selections). Then every table of the store is loaded. Dynamic groups are the
+/// other case: see [`has_dynamic_groups`].
+///
+/// ```
+/// use snmove::select::needs_all_tables;
+/// assert!(needs_all_tables("nodehm.mgt==ipmi"));
+/// assert!(needs_all_tables("^/tmp/nodes"));
+/// assert!(!needs_all_tables("cn[01-10],rack2"));
+/// ```
 pub fn needs_all_tables(noderange: &str) -> bool {
-    noderange.contains('=') || noderange.contains('~')
+    noderange.contains('=') || noderange.contains('~') || noderange.contains('^')
+}
+
+/// Whether `nodegroup` (in `db`) defines an enabled dynamic group. Its members are chosen by
+/// `wherevals` over any table (`bmc==…` reads `ipmi`), so a noderange may then need every
+/// table of the store, as xCAT reads them.
+///
+/// ```
+/// use xcattab::{csv, Database};
+/// let mut db = Database::new();
+/// db.insert(csv::table_from_csv("nodegroup",
+///     "#groupname,grouptype,members,membergroups,wherevals,comments,disable\n\"bmcs\",\"dynamic\",,,\"bmc==10.2.1.5\",,\n").unwrap());
+/// assert!(snmove::select::has_dynamic_groups(&db));
+/// assert!(!snmove::select::has_dynamic_groups(&Database::new()));
+/// ```
+pub fn has_dynamic_groups(db: &Database) -> bool {
+    let Some(t) = db.table("nodegroup") else {
+        return false;
+    };
+    let Some(c) = t.column_index("grouptype") else {
+        return false;
+    };
+    (0..t.len()).any(|i| t.is_row_enabled(i) && t.value(i, c) == Some("dynamic"))
 }
 
 /// Prints a node list compactly (`cn[01-40],sn1`).

@@ -756,6 +756,46 @@ fn the_noderange_language_selects() {
 }
 
 #[test]
+fn dynamic_groups_and_files_see_every_table() {
+    for kind in stores() {
+        // A dynamic group chosen by an attribute of a table the plan itself does not read
+        // (bmc is ipmi.bmc): its members must be found, as xCAT finds them.
+        let c = Cluster::new(kind);
+        c.table(
+            "nodegroup",
+            "#groupname,grouptype,members,membergroups,wherevals,comments,disable\n\"bmc5\",\"dynamic\",\"dynamic\",,\"bmc==10.2.0.5\",,\n",
+        );
+        c.table(
+            "ipmi",
+            "#node,bmc,bmcport,taggedvlan,bmcid,username,password,comments,disable\n\"compute\",\"|cn(\\d+)|10.2.0.($1+0)|\",,,,,,,\n",
+        );
+        let r = c.run(&["bmc5", "-d", "sn3", "-D", "sn3-c", "-i"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        let t = c.dump("noderes");
+        assert!(t.contains("\"cn5\",\"sn3,sn2,sn1\""), "{t}");
+        assert!(!t.contains("\"cn1\""), "{t}");
+        snap("dynamic_group", &c, &r, &["noderes"]);
+
+        // A ^file whose line selects on such a table.
+        let c = Cluster::new(kind);
+        c.table(
+            "ipmi",
+            "#node,bmc,bmcport,taggedvlan,bmcid,username,password,comments,disable\n\"cn6\",\"10.2.0.6\",,,,,,,\n",
+        );
+        let list = c.dir.path().join("nodes.txt");
+        std::fs::write(&list, "ipmi.bmc==10.2.0.6\n").unwrap();
+        let arg = format!("^{}", list.display());
+        let r = c.run(&[arg.as_str(), "-D", "x", "-i", "--dry-run"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        assert!(
+            r.stdout.contains("sn2 -> sn1: 1 node(s): cn6"),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
 fn unusable_ssh_lists_the_node_steps() {
     for kind in stores() {
         let mut c = Cluster::new(kind);
