@@ -36,7 +36,32 @@ pub enum Builtins {
 pub struct ScriptSet {
     dir: PathBuf,
     scripts: HashMap<String, Result<Arc<str>, String>>,
+    /// Files a script of the directory runs from its own directory (see [`COMPANIONS`]).
+    companions: HashMap<String, Vec<(String, Arc<str>)>>,
     xcatlib: Option<Arc<str>>,
+}
+
+/// Files xCAT's postscripts run from their own directory (`${0%/*}/…`), shipped with them:
+/// xCAT's `setupntp` execs `setupntp.traditional` on nodes without chronyd or systemctl.
+/// (`xcatlib.sh`, which they all source, is always shipped when the directory has it.)
+pub const COMPANIONS: &[(&str, &[&str])] = &[("setupntp", &["setupntp.traditional"])];
+
+fn load_companions(dir: &Path, name: &str) -> Vec<(String, Arc<str>)> {
+    COMPANIONS
+        .iter()
+        .filter(|(n, _)| *n == name)
+        .flat_map(|(_, files)| files.iter())
+        .filter_map(|f| {
+            let bytes = std::fs::read(dir.join(f)).ok()?;
+            if bytes.contains(&0) {
+                return None;
+            }
+            Some((
+                f.to_string(),
+                Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+            ))
+        })
+        .collect()
 }
 
 impl ScriptSet {
@@ -49,11 +74,19 @@ impl ScriptSet {
         jobs: impl IntoIterator<Item = &'a NodeJob>,
     ) -> ScriptSet {
         let mut scripts = HashMap::new();
+        let mut companions: HashMap<String, Vec<(String, Arc<str>)>> = HashMap::new();
         for job in jobs {
             for step in &job.steps {
                 if let Step::Postscript { name, .. } = step {
                     if !scripts.contains_key(name) {
-                        scripts.insert(name.clone(), load_one(dir, name, builtins));
+                        let script = load_one(dir, name, builtins);
+                        // the shipped copies need no companion
+                        let shipped = builtin(name).is_some()
+                            && (builtins == Builtins::Prefer || !dir.join(name).exists());
+                        if script.is_ok() && !shipped {
+                            companions.insert(name.clone(), load_companions(dir, name));
+                        }
+                        scripts.insert(name.clone(), script);
                     }
                 }
             }
@@ -64,6 +97,7 @@ impl ScriptSet {
         ScriptSet {
             dir: dir.to_path_buf(),
             scripts,
+            companions,
             xcatlib,
         }
     }
@@ -210,6 +244,12 @@ pub fn render(
                 if !written.contains(&name.as_str()) {
                     file(&mut s, name, body);
                     written.push(name);
+                    for (c, body) in scripts.companions.get(name).into_iter().flatten() {
+                        if !written.contains(&c.as_str()) {
+                            file(&mut s, c, body);
+                            written.push(c);
+                        }
+                    }
                 }
             }
         }
@@ -255,7 +295,11 @@ fn step_body(step: &Step, scripts: &ScriptSet) -> String {
         ),
         Step::Postscript { name, args } => match scripts.scripts.get(name) {
             Some(Ok(_)) => {
-                let mut b = format!("cd \"$_psd\" || exit 1\n./{}", q(name));
+                // as mypostscript does, the scripts' directory is on PATH
+                let mut b = format!(
+                    "cd \"$_psd\" || exit 1\nPATH=\"$_psd:$PATH\"; export PATH\n./{}",
+                    q(name)
+                );
                 for a in args {
                     b.push(' ');
                     b.push_str(&q(a));

@@ -390,3 +390,54 @@ fn identical_long_lines_fold_together() {
     );
     assert!(out.ends_with("\ndone\n"));
 }
+
+/// A script of the postscripts directory that runs a companion from its own directory (xCAT's
+/// setupntp execs `${0%/*}/setupntp.traditional` on nodes without chronyd) finds it there, and
+/// only listed companions (and xcatlib.sh) travel.
+#[test]
+fn companions_of_a_postscript_travel_with_it() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = ps_dir(&[
+        (
+            "setupntp",
+            "#!/bin/sh\nexport NTPSERVERS=\"${NTPSERVERS:-$MASTER}\"\nexec \"${0%/*}/setupntp.traditional\"\n",
+        ),
+        (
+            "setupntp.traditional",
+            "#!/bin/sh\necho \"traditional ntp from $NTPSERVERS\"\n",
+        ),
+        ("caller", "#!/bin/sh\nhelper-by-name\n"),
+        ("helper-by-name", "#!/bin/sh\necho helper ran\n"),
+    ]);
+    let jobs = vec![job("cn1", &node_addr(0), &sshd, &root)
+        .env("MASTER", "10.1.2.100")
+        .step(Step::Postscript {
+            name: "setupntp".into(),
+            args: vec![],
+        })
+        .step(Step::Postscript {
+            name: "caller".into(),
+            args: vec![],
+        })];
+    let report = run(&jobs, &sshd.transport(), &opts(&root, ps.path()), &Quiet).unwrap();
+    assert_eq!(
+        report.step_output("cn1", 0),
+        Some("traditional ntp from 10.1.2.100\n"),
+        "{}",
+        report.render_text()
+    );
+    // only listed companions travel: a script calling an unshipped one by name fails
+    assert_eq!(report.node("cn1").unwrap().steps[1].rc, Some(127));
+    // the shipped setupntp needs none: with --builtins prefer the directory's are not sent
+    let set_jobs = vec![
+        job("cn1", &node_addr(0), &sshd, &root).step(Step::Postscript {
+            name: "setupntp".into(),
+            args: vec![],
+        }),
+    ];
+    let set = postscripts::script::ScriptSet::load(ps.path(), Builtins::Prefer, &set_jobs);
+    let text = postscripts::script::render(&set_jobs[0], &set, "", "tok").unwrap();
+    assert!(!text.contains("traditional ntp"), "{text}");
+}
