@@ -242,7 +242,8 @@ pub fn postscript_steps(scripts: &str) -> Vec<Step> {
 /// The variables xCAT's `mypostscript` gives postscripts (fanout.md §1.6), from plain values:
 /// every site attribute upper-cased (as `getAllAttribsFromSiteTab` does) except `master`, which
 /// is `SITEMASTER`; then the node's own `NODE`, `MASTER` (its xcatmaster), `MASTER_IP`,
-/// `SERVICEGROUP`, `SYSLOG`, `NTYPE` and the optional OS attributes. Empty values are exported
+/// `SERVICEGROUP`, `SYSLOG`, `NTYPE`, `UPDATENODE=1` (as under `updatenode`) and the optional OS
+/// attributes. Empty values are exported
 /// as empty strings, as mypostscript does; site attribute names that are not shell names are
 /// skipped.
 ///
@@ -258,6 +259,7 @@ pub fn postscript_steps(scripts: &str) -> Vec<Step> {
 /// assert_eq!(env["NTPSERVERS"], "<xcatmaster>");
 /// assert_eq!(env["SVLOGLOCAL"], "1");
 /// assert_eq!(env["NTYPE"], "compute");
+/// assert_eq!(env["UPDATENODE"], "1");
 /// assert_eq!(env["OSVER"], "rhels8.6");
 /// assert!(!env.contains_key("ARCH"));
 /// ```
@@ -312,6 +314,9 @@ impl XcatEnv {
             self.master_ip.as_deref().unwrap_or(&self.master),
         );
         set("NTYPE", self.ntype.as_deref().unwrap_or("compute"));
+        // updatenode's xcatdsklspost turns mypostscript's UPDATENODE=0 into 1: scripts skip
+        // their install-time-only work on it
+        set("UPDATENODE", "1");
         for (k, v) in [
             ("SERVICEGROUP", &self.servicegroup),
             ("SYSLOG", &self.syslog),
