@@ -13,6 +13,20 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// `eprintln!` without its panic when stderr is a closed pipe.
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
+/// `println!` without its panic when stdout is a closed pipe (`psrun … | head`).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 /// What `--generate` can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Generate {
@@ -338,8 +352,9 @@ pub fn main_with(a: Args) -> i32 {
     if let Some(g) = a.generate {
         return match generate(g) {
             Ok(()) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0, // `| head`
             Err(e) => {
-                eprintln!("psrun: {e}");
+                errln!("psrun: {e}");
                 2
             }
         };
@@ -347,7 +362,7 @@ pub fn main_with(a: Args) -> i32 {
     match run_cli(a) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("psrun: {e}");
+            errln!("psrun: {e}");
             2
         }
     }
@@ -411,16 +426,16 @@ fn run_cli(a: Args) -> Result<i32, String> {
             .count();
         jobs = retry_jobs(jobs, report);
         if unknown > 0 {
-            eprintln!(
+            errln!(
                 "psrun: {unknown} of the {given} given node(s) are not in {}: not run",
                 r.display()
             );
         }
         if jobs.is_empty() {
             if report.all_ok() {
-                println!("every node succeeded in {}: nothing to retry", r.display());
+                outln!("every node succeeded in {}: nothing to retry", r.display());
             } else {
-                println!(
+                outln!(
                     "none of the given nodes failed in {}: nothing to retry",
                     r.display()
                 );
@@ -450,7 +465,7 @@ fn run_cli(a: Args) -> Result<i32, String> {
     })
     .map_err(|e| e.to_string())?;
     if a.host_key_check == HostKeyPolicy::Off {
-        eprintln!("psrun: warning: host-key checking is off: any host can impersonate the nodes");
+        errln!("psrun: warning: host-key checking is off: any host can impersonate the nodes");
     }
     let mut console = Console::new(!a.no_progress);
     if a.quiet {
@@ -468,7 +483,7 @@ fn run_cli(a: Args) -> Result<i32, String> {
     if let Some(j) = &json {
         if let Err(e) = j.commit(&report.to_json()) {
             // the nodes did run: not a bad-input exit, but not a success either
-            eprintln!("psrun: {e}");
+            errln!("psrun: {e}");
             return Ok(1);
         }
     }

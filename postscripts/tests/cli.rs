@@ -353,3 +353,46 @@ fn jobs_file_is_the_library_input_as_json() {
         "{e}"
     );
 }
+
+/// A closed stdout (`psrun … | head -1` after head exited) is not a panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("ok.json");
+    std::fs::write(
+        &report,
+        r#"{"version":1,"elapsed_ms":1,"fanout":64,"connect_timeout_s":10.0,
+            "command_timeout_s":300.0,"counts":{},"outputs":[],
+            "nodes":[{"name":"cn1","address":"a","status":"ok","steps":[],"elapsed_ms":1}]}"#,
+    )
+    .unwrap();
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let o = psrun()
+        .args(["-c", "true", "--retry-failed"])
+        .arg(&report)
+        .stdout(closed())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    let o = psrun()
+        .args(["--generate", "man"])
+        .stdout(closed())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
