@@ -174,7 +174,8 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
     }
     let t0 = std::time::Instant::now();
     // A noderange may read any table: through an attribute selection or a `^file` (seen in its
-    // text) or through a dynamic group (seen in nodegroup, which the plan loads anyway).
+    // text), a dynamic group or site.excludenodes (seen in nodegroup and site, which the plan
+    // loads anyway).
     let load_all = || {
         store.list_tables().and_then(|mut all| {
             all.extend(plan::TABLES.iter().map(|t| t.to_string()));
@@ -186,7 +187,7 @@ fn run_move(m: &MoveArgs, args: &[String], ctx: &Context<'_>, console: &mut Cons
     let loaded = match m.noderange.as_deref() {
         Some(nr) if crate::select::needs_all_tables(nr) => load_all(),
         Some(_) => match store.load(plan::TABLES) {
-            Ok(db) if crate::select::has_dynamic_groups(&db) => load_all(),
+            Ok(db) if crate::select::selection_needs_all_tables(&db) => load_all(),
             other => other,
         },
         None => store.load(plan::TABLES),

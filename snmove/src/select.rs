@@ -30,8 +30,8 @@ impl Expander for NoderangeExpander {
 
 /// Whether expanding `noderange` may read tables beyond the ones a plan loads, judged from its
 /// text alone: attribute selections such as `nodehm.mgt==ipmi`, and `^file` elements (whose
-/// lines may hold selections). Then every table of the store is loaded. Dynamic groups are the
-/// other case: see [`has_dynamic_groups`].
+/// lines may hold selections). Then every table of the store is loaded. Dynamic groups and
+/// `site.excludenodes` are the other cases: see [`selection_needs_all_tables`].
 ///
 /// ```
 /// use snmove::select::needs_all_tables;
@@ -41,6 +41,35 @@ impl Expander for NoderangeExpander {
 /// ```
 pub fn needs_all_tables(noderange: &str) -> bool {
     noderange.contains('=') || noderange.contains('~') || noderange.contains('^')
+}
+
+/// Whether expanding any noderange over `db` may read tables beyond the ones a plan loads,
+/// whatever its text: `nodegroup` defines a dynamic group ([`has_dynamic_groups`]), or
+/// `site.excludenodes` — a noderange xCAT subtracts from every expansion — needs them by its
+/// own text ([`needs_all_tables`]).
+///
+/// ```
+/// use xcattab::{csv, Database};
+/// let mut db = Database::new();
+/// db.insert(csv::table_from_csv("site",
+///     "#key,value,comments,disable\n\"excludenodes\",\"ipmi.bmc==10.2.0.5\",,\n").unwrap());
+/// assert!(snmove::select::selection_needs_all_tables(&db));
+/// ```
+pub fn selection_needs_all_tables(db: &Database) -> bool {
+    if has_dynamic_groups(db) {
+        return true;
+    }
+    let Some(t) = db.table("site") else {
+        return false;
+    };
+    let (Some(kc), Some(vc)) = (t.column_index("key"), t.column_index("value")) else {
+        return false;
+    };
+    // The first enabled row, as xCAT's site lookups read it.
+    (0..t.len())
+        .find(|&i| t.is_row_enabled(i) && t.value(i, kc) == Some("excludenodes"))
+        .and_then(|i| t.value(i, vc))
+        .is_some_and(needs_all_tables)
 }
 
 /// Whether `nodegroup` (in `db`) defines an enabled dynamic group. Its members are chosen by

@@ -792,6 +792,22 @@ fn dynamic_groups_and_files_see_every_table() {
             "{}",
             r.stdout
         );
+
+        // site.excludenodes selecting on such a table: subtracted from every noderange.
+        let c = Cluster::new(kind);
+        c.rows("site", "\"excludenodes\",\"ipmi.bmc==10.2.0.5\",,\n");
+        c.table(
+            "ipmi",
+            "#node,bmc,bmcport,taggedvlan,bmcid,username,password,comments,disable\n\"compute\",\"|cn(\\d+)|10.2.0.($1+0)|\",,,,,,,\n",
+        );
+        let r = c.run(&["rack2", "-D", "x", "-i", "--dry-run"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        assert!(
+            r.stdout.contains("1 node(s) selected") || r.stdout.contains("1 node(s) would move"),
+            "cn5 is excluded: {}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("cn5"), "{}", r.stdout);
     }
 }
 
