@@ -68,4 +68,4 @@ pub use run::{
 };
 pub use script::{Builtins, Stream};
 pub use ssh::{SshOptions, SshTransport};
-pub use transport::{Limits, RemoteExit, Target, Transport};
+pub use transport::{Flow, Limits, RemoteExit, Target, Transport, FINISH_GRACE};

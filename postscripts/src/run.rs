@@ -5,7 +5,7 @@ use crate::error::{FailKind, SetupError, TransportError};
 use crate::job::NodeJob;
 use crate::report::{NodeResult, Report, Status, StepResult};
 use crate::script::{render, Builtins, Demux, Parsed, ScriptSet, Stream};
-use crate::transport::{secs, Limits, RemoteExit, Target, Transport};
+use crate::transport::{secs, Flow, Limits, RemoteExit, Target, Transport};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -228,12 +228,21 @@ fn run_one(
         Err(e) => Err(TransportError::new(FailKind::Failed, e.to_string())),
         Ok(script) => {
             let mut demux = Demux::new(token);
-            let r = transport.exec(
+            // once the end-of-steps marker is in, the transport need not wait for the
+            // channel to close (a step may have left a process holding the output open)
+            let r = transport.exec_until(
                 &target,
                 command,
                 script.as_bytes(),
                 &limits,
-                &mut |stream, data| demux.feed(stream, data, &mut |p| state.on(p)),
+                &mut |stream, data| {
+                    demux.feed(stream, data, &mut |p| state.on(p));
+                    if state.done {
+                        Flow::Finish
+                    } else {
+                        Flow::Continue
+                    }
+                },
             );
             demux.finish(&mut |p| state.on(p));
             r

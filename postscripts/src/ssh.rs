@@ -11,7 +11,9 @@ use crate::error::{FailKind, SetupError, TransportError};
 use crate::hostkeys::{host_form, HostKeyPolicy, KnownHosts, Verdict};
 use crate::job::JumpHost;
 use crate::script::Stream;
-use crate::transport::{secs, Limits, RemoteExit, Shutdown, Target, Transport, Watchdog};
+use crate::transport::{
+    secs, Flow, Limits, RemoteExit, Shutdown, Target, Transport, Watchdog, FINISH_GRACE,
+};
 use base64::Engine as _;
 use ssh2::{BlockDirections, ErrorCode, Session};
 use std::collections::HashMap;
@@ -538,8 +540,8 @@ pub(crate) fn run_command(
     command: &str,
     stdin: &[u8],
     deadline: Instant,
-    out: &mut dyn FnMut(Stream, &[u8]),
-) -> Result<RemoteExit, TransportError> {
+    out: &mut dyn FnMut(Stream, &[u8]) -> Flow,
+) -> Result<(RemoteExit, bool), TransportError> {
     sess.set_timeout(0);
     sess.set_blocking(false);
     let broke = |e: Nb| match e {
@@ -555,6 +557,14 @@ pub(crate) fn run_command(
     let mut eof_sent = false;
     let (mut out_eof, mut err_eof) = (false, false);
     let mut buf = vec![0u8; 32 * 1024];
+    // set when `out` has seen everything it needs: then wait only a little for the end
+    let mut finish_by: Option<Instant> = None;
+    let mut early = false;
+    let flow = |f: Flow, finish_by: &mut Option<Instant>| {
+        if f == Flow::Finish && finish_by.is_none() {
+            *finish_by = Some(Instant::now() + FINISH_GRACE);
+        }
+    };
     loop {
         let mut progress = false;
         if written < stdin.len() {
@@ -578,7 +588,7 @@ pub(crate) fn run_command(
             match ch.read(&mut buf) {
                 Ok(0) => out_eof = true,
                 Ok(n) => {
-                    out(Stream::Stdout, &buf[..n]);
+                    flow(out(Stream::Stdout, &buf[..n]), &mut finish_by);
                     progress = true;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -594,7 +604,7 @@ pub(crate) fn run_command(
             match ch.stderr().read(&mut buf) {
                 Ok(0) => err_eof = true,
                 Ok(n) => {
-                    out(Stream::Stderr, &buf[..n]);
+                    flow(out(Stream::Stderr, &buf[..n]), &mut finish_by);
                     progress = true;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -610,19 +620,30 @@ pub(crate) fn run_command(
             break;
         }
         if !progress {
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if finish_by.is_some_and(|f| now >= f) {
+                early = true; // something on the node still holds the output open
+                break;
+            }
+            if now >= deadline {
                 return Err(TransportError::new(FailKind::TimedOut, "timed out"));
             }
-            wait_io(sess, fd, deadline).map_err(broke)?;
+            let until = finish_by.map_or(deadline, |f| f.min(deadline));
+            wait_io(sess, fd, until).map_err(broke)?;
         }
     }
-    nb(sess, fd, deadline, || ch.wait_close()).map_err(broke)?;
+    if !early {
+        nb(sess, fd, deadline, || ch.wait_close()).map_err(broke)?;
+    }
     let status = ch.exit_status().unwrap_or(-1);
     let signal = ch.exit_signal().ok().and_then(|s| s.exit_signal);
-    Ok(RemoteExit {
-        status: if signal.is_some() { -1 } else { status },
-        signal,
-    })
+    Ok((
+        RemoteExit {
+            status: if signal.is_some() { -1 } else { status },
+            signal,
+        },
+        early,
+    ))
 }
 
 impl Transport for SshTransport {
@@ -633,6 +654,20 @@ impl Transport for SshTransport {
         stdin: &[u8],
         limits: &Limits,
         out: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Result<RemoteExit, TransportError> {
+        self.exec_until(target, command, stdin, limits, &mut |s, d| {
+            out(s, d);
+            Flow::Continue
+        })
+    }
+
+    fn exec_until(
+        &self,
+        target: &Target<'_>,
+        command: &str,
+        stdin: &[u8],
+        limits: &Limits,
+        out: &mut dyn FnMut(Stream, &[u8]) -> Flow,
     ) -> Result<RemoteExit, TransportError> {
         let start = Instant::now();
         let connect_deadline = start + limits.connect;
@@ -671,7 +706,9 @@ impl Transport for SshTransport {
         // Backstop: whatever libssh2 does, the socket is shut down a little after the deadline.
         let _armed = shut.map(|s| self.watchdog.arm(deadline + Duration::from_secs(2), s));
         let r = run_command(&sess, fd, command, stdin, deadline, out);
-        if r.is_err() {
+        let early = matches!(r, Ok((_, true)));
+        let r = r.map(|(exit, _)| exit);
+        if r.is_err() || early {
             // make the drop of the session immediate (libssh2's cleanup would block otherwise)
             // SAFETY: shutting down our own fd; the session still owns it and closes it on drop.
             unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };

@@ -45,6 +45,18 @@ pub struct RemoteExit {
     pub signal: Option<String>,
 }
 
+/// What the output callback of [`Transport::exec_until`] wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep reading until the command ends.
+    Continue,
+    /// Everything needed has arrived (psrun: the end-of-steps marker).
+    Finish,
+}
+
+/// After [`Flow::Finish`], how long the transport still waits for the command to end.
+pub const FINISH_GRACE: Duration = Duration::from_secs(2);
+
 /// Runs one command with one stdin on one node and streams its output.
 ///
 /// Implementations must return within `limits.connect + limits.command + limits.grace` (plus a
@@ -61,6 +73,24 @@ pub trait Transport: Send + Sync {
         limits: &Limits,
         out: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<RemoteExit, TransportError>;
+
+    /// Like [`Transport::exec`], but `out` may answer [`Flow::Finish`]: the transport then
+    /// waits at most [`FINISH_GRACE`] more for the command to end, and returns as if it had
+    /// (the exit status is then the node's if it already sent it, else 0). So a process a
+    /// step left in the background, still holding the output open, does not hold the node
+    /// until its command timeout. The default calls `exec` and ignores the answers.
+    fn exec_until(
+        &self,
+        target: &Target<'_>,
+        command: &str,
+        stdin: &[u8],
+        limits: &Limits,
+        out: &mut dyn FnMut(Stream, &[u8]) -> Flow,
+    ) -> Result<RemoteExit, TransportError> {
+        self.exec(target, command, stdin, limits, &mut |s, d| {
+            let _ = out(s, d);
+        })
+    }
 }
 
 /// A socket the watchdog can shut down.

@@ -441,3 +441,33 @@ fn companions_of_a_postscript_travel_with_it() {
     let text = postscripts::script::render(&set_jobs[0], &set, "", "tok").unwrap();
     assert!(!text.contains("traditional ntp"), "{text}");
 }
+
+/// A step that leaves a process in the background holding the output open (`daemon &`) does
+/// not hold its node until the command timeout nor make it "timed-out": once the node reports
+/// the end of its steps, the client waits only FINISH_GRACE for the channel to close.
+#[test]
+fn a_background_process_holding_the_output_does_not_hold_the_node() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = ps_dir(&[]);
+    let pidfile = root.dir.path().join("bg.pid");
+    let jobs = vec![job("cn1", &node_addr(0), &sshd, &root).step(Step::Command {
+        label: "start-daemon".into(),
+        command: format!("sleep 60 & echo $! > {}; echo started", pidfile.display()),
+    })];
+    let mut o = opts(&root, ps.path());
+    o.command_timeout = Duration::from_secs(20);
+    let start = Instant::now();
+    let report = run(&jobs, &sshd.transport(), &o, &Quiet).unwrap();
+    let took = start.elapsed();
+    if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+    assert!(report.all_ok(), "{}", report.render_text());
+    assert_eq!(report.output_of("cn1"), Some("started\n"));
+    assert!(
+        took < FINISH_GRACE + Duration::from_secs(4),
+        "the node was held {took:?}"
+    );
+}
