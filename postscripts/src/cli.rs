@@ -416,6 +416,12 @@ fn run_cli(a: Args) -> Result<i32, String> {
     };
     let mut jobs = jobs_from_args(&a, retry.as_ref())?;
     crate::run::validate_jobs(&jobs).map_err(|e| e.to_string())?;
+    // a mistyped or unreadable postscript is refused before any node is contacted (the
+    // library would fail that step on every node)
+    let scripts = crate::script::ScriptSet::load(&a.postscripts_dir, a.builtins, &jobs);
+    if let Some((_, why)) = scripts.errors().first() {
+        return Err(why.to_string());
+    }
     if let (Some(report), Some(r)) = (&retry, &a.retry_failed) {
         let given = jobs.len();
         let known: std::collections::HashSet<&str> =

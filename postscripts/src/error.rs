@@ -34,7 +34,7 @@ pub enum SetupError {
     #[error("node {0} is listed twice")]
     DuplicateNode(String),
     /// A node or jump-host name that cannot appear in a report: empty, or with whitespace, a
-    /// control character, `/`, or the `,` `[` `]` of noderanges (the report folds names into
+    /// control character, `/`, or the `,` `[` `]` `=` of noderanges (the report folds names into
     /// noderanges and prefixes every output line with `name: `).
     #[error("node name {name:?} {why}")]
     BadNodeName {

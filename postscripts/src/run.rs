@@ -386,14 +386,14 @@ fn classify(
 }
 
 /// Checks the jobs as [`run`] does before contacting anything: no node twice, node and jump
-/// host names the report can show (no whitespace, control character, `/`, `,`, `[` or `]`;
+/// host names the report can show (no whitespace, control character, `/`, `,`, `[`, `]` or `=`;
 /// not empty), no empty address.
 ///
 /// ```
 /// use postscripts::{validate_jobs, NodeJob};
 /// assert!(validate_jobs(&[NodeJob::new("cn1", "10.0.0.1")]).is_ok());
 /// let e = validate_jobs(&[NodeJob::new("cn[1-2]", "10.0.0.1")]).unwrap_err();
-/// assert_eq!(e.to_string(), "node name \"cn[1-2]\" contains ',', '[' or ']', which noderanges use");
+/// assert_eq!(e.to_string(), "node name \"cn[1-2]\" contains ',', '[', ']' or '=', which noderanges use");
 /// ```
 pub fn validate_jobs(jobs: &[NodeJob]) -> Result<(), SetupError> {
     let mut seen = HashSet::new();
@@ -422,8 +422,8 @@ fn check_name(name: &str) -> Result<(), SetupError> {
         "is empty"
     } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         "contains whitespace or a control character"
-    } else if name.contains([',', '[', ']']) {
-        "contains ',', '[' or ']', which noderanges use"
+    } else if name.contains([',', '[', ']', '=']) {
+        "contains ',', '[', ']' or '=', which noderanges use"
     } else if name.contains('/') {
         "contains '/'"
     } else {

@@ -106,6 +106,18 @@ impl ScriptSet {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// Why each script that could not be loaded could not, sorted by script name (empty when
+    /// all are there). `psrun` refuses to start on any; the library fails their steps only.
+    pub fn errors(&self) -> Vec<(&str, &str)> {
+        let mut e: Vec<(&str, &str)> = self
+            .scripts
+            .iter()
+            .filter_map(|(n, r)| r.as_ref().err().map(|m| (n.as_str(), m.as_str())))
+            .collect();
+        e.sort();
+        e
+    }
 }
 
 fn builtin(name: &str) -> Option<&'static str> {

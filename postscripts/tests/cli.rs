@@ -275,6 +275,28 @@ fn bad_input_exits_2_with_a_clear_message() {
         "psrun: node name \"cn 2\" contains whitespace or a control character\n"
     );
     let o = psrun()
+        .args(["-P", "syslog,sylog", "--postscripts-dir"])
+        .arg(dir.path())
+        .args(["-i", "/dev/null", "cn1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "psrun: cannot read postscript {}: No such file or directory (os error 2)\n",
+            dir.path().join("sylog").display()
+        )
+    );
+    let o = psrun()
+        .args(["-P", "../x", "-i", "/dev/null", "cn1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "psrun: postscript name \"../x\" is not a plain file name\n"
+    );
+    let o = psrun()
         .args(["-c", "true", "-J", ":22", "cn1"])
         .output()
         .unwrap();

@@ -186,8 +186,18 @@ fn bad_input_is_refused_before_any_node_is_contacted() {
         ("", "is empty"),
         ("cn 1", "contains whitespace or a control character"),
         ("cn1\nx", "contains whitespace or a control character"),
-        ("cn[1-3]", "contains ',', '[' or ']', which noderanges use"),
-        ("cn1,cn2", "contains ',', '[' or ']', which noderanges use"),
+        (
+            "cn[1-3]",
+            "contains ',', '[', ']' or '=', which noderanges use",
+        ),
+        (
+            "cn1,cn2",
+            "contains ',', '[', ']' or '=', which noderanges use",
+        ),
+        (
+            "cn1=10.0.0.1",
+            "contains ',', '[', ']' or '=', which noderanges use",
+        ),
         ("../etc", "contains '/'"),
     ] {
         let jobs = vec![NodeJob::new("ok1", "x"), NodeJob::new(name, "x")];
