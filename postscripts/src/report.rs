@@ -267,10 +267,10 @@ impl Report {
             );
             s.push_str(line.trim_end());
             s.push('\n');
-            let mut reasons: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            let mut reasons: BTreeMap<String, Vec<&str>> = BTreeMap::new();
             for n in &nodes {
                 if let Some(r) = &n.reason {
-                    reasons.entry(r).or_default().push(&n.name);
+                    reasons.entry(summary_reason(r)).or_default().push(&n.name);
                 }
             }
             let mut reasons: Vec<_> = reasons.into_iter().collect();
@@ -322,6 +322,51 @@ impl NodeResult {
         });
         job
     }
+}
+
+/// A reason as the summary groups it: host-key fingerprints (`SHA256:…`) and known_hosts line
+/// numbers (`/path/known_hosts:…`) differ from node to node, so 1000 reinstalled nodes would
+/// otherwise give 1000 reason lines; masked, they fold into one. The JSON report and the
+/// per-node lines on stderr keep the full reason.
+///
+/// ```
+/// use postscripts::report::summary_reason;
+/// assert_eq!(
+///     summary_reason("ssh: the ssh-ed25519 key offered (SHA256:AbC+/9) differs from /root/.ssh/known_hosts:12; remove it"),
+///     "ssh: the ssh-ed25519 key offered (SHA256:…) differs from /root/.ssh/known_hosts:…; remove it"
+/// );
+/// assert_eq!(summary_reason("syslog exited 2"), "syslog exited 2");
+/// ```
+pub fn summary_reason(reason: &str) -> String {
+    let mut masked = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(i) = rest.find("SHA256:") {
+        masked.push_str(&rest[..i + 7]);
+        let tail = &rest[i + 7..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+            .unwrap_or(tail.len());
+        masked.push('…');
+        rest = &tail[end..];
+    }
+    masked.push_str(rest);
+    masked
+        .split_inclusive(' ')
+        .map(|word| {
+            // PATH:LINE, maybe followed by punctuation
+            let body = word.trim_end_matches([' ', ';', ')', ',', '.']);
+            match body.rsplit_once(':') {
+                Some((path, line))
+                    if path.contains('/')
+                        && !line.is_empty()
+                        && line.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    format!("{path}:…{}", &word[body.len()..])
+                }
+                _ => word.to_string(),
+            }
+        })
+        .collect()
 }
 
 /// Keeps only the jobs of the nodes that did not succeed in `report` (`--retry-failed`).
