@@ -202,6 +202,9 @@ pub fn run_follow_ups(plan: &Plan, console: &mut Console<'_>) -> Vec<FollowUpRes
             console.data(format!("Running makeconservercf {}", f.nodes.join(",")));
         }
         for chunk in node_chunks(&f.nodes) {
+            if plan.request.announces_commands() {
+                console.info(crate::plan::internal_command_line(&f.command));
+            }
             let mut args = vec![chunk];
             args.extend(f.args.iter().cloned());
             let out = followup::run_program(&prog, &args);

@@ -168,6 +168,14 @@ impl LocalFirst<'_> {
 }
 
 impl Probe for LocalFirst<'_> {
+    fn announce(&self, sn: &str, address: Option<std::net::IpAddr>, aix: bool) -> Option<String> {
+        if self.is_me(sn, address) {
+            Some(Self::local_announce(aix))
+        } else {
+            self.inner.announce(sn, address, aix)
+        }
+    }
+
     fn interfaces(
         &self,
         sn: &str,
@@ -189,6 +197,21 @@ impl Probe for LocalFirst<'_> {
             crate::followup::Outcome::NotInstalled => Err(format!("{cmd} is not installed")),
             crate::followup::Outcome::Failed { error } => Err(error),
         }
+    }
+}
+
+impl LocalFirst<'_> {
+    /// xCAT's `runcmd` line for the local command (`/bin/hostname`'s name, or
+    /// `SNMOVE_HOSTNAME`; the command with xCAT's trailing space).
+    fn local_announce(aix: bool) -> String {
+        let cmd = if aix {
+            "/usr/sbin/ifconfig -a "
+        } else {
+            "/sbin/ip addr "
+        };
+        let host =
+            std::env::var("SNMOVE_HOSTNAME").unwrap_or_else(|_| crate::output::full_hostname());
+        format!("Running command on {host}: {cmd}\n")
     }
 }
 

@@ -90,7 +90,9 @@ pub struct Args {
         value_name = "script1,script2...|all"
     )]
     pub postscripts: Option<String>,
-    /// Verbose: say where addresses came from. Given as the word -V or --verbose, it also
+    /// Verbose: say where addresses came from and, as xCAT does once it has asked the
+    /// destination for its addresses (no -D), announce each of xCAT's commands run
+    /// ("Running internal xCAT command: nodeset ..."). Given as the word -V or --verbose, it also
     /// prefixes information lines with the host name, as xCAT's client does (errors always
     /// carry it: `Error: [host]: …` on stderr).
     #[arg(short = 'V', long = "verbose")]

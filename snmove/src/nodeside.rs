@@ -138,6 +138,9 @@ impl NodeSide for XcatCommands {
                     chunk,
                     format!("route add default gw {}", g.gateway),
                 ];
+                if plan.request.announces_commands() && installed("xdsh") {
+                    console.info(crate::plan::internal_command_line("xdsh"));
+                }
                 let Some(out) = run_or_pending(&mut report, "xdsh", args, &nodes) else {
                     continue;
                 };
@@ -171,6 +174,9 @@ impl NodeSide for XcatCommands {
                     vec![chunk.clone(), "-s".into()],
                     vec![chunk.clone(), "-P".into(), g.scripts.clone()],
                 ] {
+                    if plan.request.announces_commands() && installed("updatenode") {
+                        console.info(crate::plan::internal_command_line("updatenode"));
+                    }
                     let Some(out) = run_or_pending(&mut report, "updatenode", args, &nodes) else {
                         continue;
                     };
@@ -227,6 +233,15 @@ impl Probe for XdshProbe {
             }
             Outcome::Failed { error } => Err(error),
         }
+    }
+
+    fn announce(
+        &self,
+        _sn: &str,
+        _address: Option<std::net::IpAddr>,
+        _aix: bool,
+    ) -> Option<String> {
+        Some(crate::plan::internal_command_line("xdsh"))
     }
 }
 

@@ -55,6 +55,9 @@ pub struct Request {
     pub postscripts: Option<String>,
     /// `--skip-nodeset`.
     pub skip_nodeset: bool,
+    /// `-V`: also announce the xCAT commands run, as xCAT's internal runner does.
+    #[serde(skip)]
+    pub verbose: bool,
 }
 
 impl From<&crate::cli::MoveArgs> for Request {
@@ -69,6 +72,7 @@ impl From<&crate::cli::MoveArgs> for Request {
             ignorenodes: m.ignorenodes,
             postscripts: m.postscripts.clone(),
             skip_nodeset: m.skip_nodeset,
+            verbose: m.verbose,
         }
     }
 }
@@ -95,6 +99,35 @@ pub trait Probe {
     /// The command output, or why the service node could not be asked. `address` is what
     /// the tables or the resolver say of the SN's (MN-facing) name, if anything.
     fn interfaces(&self, sn: &str, address: Option<IpAddr>, aix: bool) -> Result<String, String>;
+
+    /// The line xCAT's runner prints under `-V` before it asks `sn` this way (`Running
+    /// internal xCAT command: xdsh ... `, or `Running command on <host>: /sbin/ip addr ` when
+    /// `sn` is this machine), if this probe is one xCAT would announce; `None` by default.
+    fn announce(&self, _sn: &str, _address: Option<IpAddr>, _aix: bool) -> Option<String> {
+        None
+    }
+}
+
+/// The line xCAT's `runxcmd` prints under `-V` before it runs one of xCAT's commands
+/// (`command` is its name), once the command's output reaches the user — that is, once the
+/// service-node probe has run (spec §2.5): a blank line follows it.
+///
+/// ```
+/// assert_eq!(
+///     snmove::plan::internal_command_line("nodeset"),
+///     "Running internal xCAT command: nodeset ... \n"
+/// );
+/// ```
+pub fn internal_command_line(command: &str) -> String {
+    format!("Running internal xCAT command: {command} ... \n")
+}
+
+impl Request {
+    /// Whether xCAT would announce its internal commands: `-V`, and the service-node probe
+    /// ran (no `-D`), which is what gives xCAT's runner a way to the user (spec §2.5).
+    pub fn announces_commands(&self) -> bool {
+        self.verbose && self.destn.is_none()
+    }
 }
 
 /// No way to reach service nodes.
@@ -590,11 +623,13 @@ pub fn plan(db: &Database, req: &Request, env: &Env<'_>) -> Result<Plan, Rejecte
             let nets = networks(db);
             let mut sn_ips: HashMap<&str, (Vec<IpAddr>, MasterSource)> = HashMap::new();
             for sn in &servlist {
-                let got = match env.probe.interfaces(
-                    sn,
-                    names.lookup(sn).map(|a| a.ip),
-                    os == Os::Aix,
-                ) {
+                let address = names.lookup(sn).map(|a| a.ip);
+                if req.verbose {
+                    if let Some(line) = env.probe.announce(sn, address, os == Os::Aix) {
+                        events.push(Msg::Info(line));
+                    }
+                }
+                let got = match env.probe.interfaces(sn, address, os == Os::Aix) {
                     Ok(out) => (parse_ip_addr(&out), MasterSource::Probe),
                     Err(why) => {
                         events.push(Msg::Data(format!(

@@ -626,6 +626,44 @@ fn verbose_names_address_sources() {
     }
 }
 
+#[test]
+fn verbose_announces_xcat_commands_once_the_probe_ran() {
+    for kind in stores() {
+        // Without -D the probe (xdsh through xCAT's xcmd) gives xCAT's runner its callback:
+        // under -V every internal command is announced, each followed by a blank line.
+        let c = Cluster::new(kind);
+        let r = c.run(&["-V", "-s", "sn1"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        let line = "[mn]: Running internal xCAT command: ";
+        for (cmd, n) in [
+            ("xdsh", 2),
+            ("makeconservercf", 1),
+            ("nodeset", 1),
+            ("updatenode", 2),
+        ] {
+            assert_eq!(
+                r.stdout.matches(&format!("{line}{cmd} ... \n\n")).count(),
+                n,
+                "{cmd}: {}",
+                r.stdout
+            );
+        }
+        let conserver = r.stdout.find("[mn]: Running makeconservercf").unwrap();
+        let announced = r.stdout.find(&format!("{line}makeconservercf")).unwrap();
+        assert!(conserver < announced, "xCAT's order: {}", r.stdout);
+        snap("verbose_internal_commands", &c, &r, &[]);
+
+        // With -D nothing gives the runner a callback: no announcement (as without -V).
+        let c = Cluster::new(kind);
+        let r = c.run(&["-V", "-s", "sn1", "-D", "sn2-c"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        assert!(!r.stdout.contains("Running internal"), "{}", r.stdout);
+        let c = Cluster::new(kind);
+        let r = c.run(&["-s", "sn1"]);
+        assert!(!r.stdout.contains("Running internal"), "{}", r.stdout);
+    }
+}
+
 // ---------------------------------------------------------------- 12. round trips
 
 #[test]
