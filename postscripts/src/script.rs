@@ -293,7 +293,8 @@ fn step_body(step: &Step, scripts: &ScriptSet) -> String {
                 Some(g) => b.push_str(&format!("_ps_kv \"$_f\" SERVICEGROUP {} || exit 1\n", q(g))),
                 None => b.push_str("_ps_kv \"$_f\" SERVICEGROUP --delete || exit 1\n"),
             }
-            b.push_str(&format!("echo \"xcatinfo: XCATSERVER={}\"\n", server.replace('"', "")));
+            // quoted like the values above: `$(…)` or backquotes in a value are never run
+            b.push_str(&format!("printf 'xcatinfo: XCATSERVER=%s\\n' {}\n", q(server)));
             b
         }
         Step::DefaultRoute { gateway } => format!(

@@ -361,3 +361,33 @@ fn aix_bootlist_uses_the_adapter_that_owns_the_node_ip() {
         Some("no interface owns 10.9.9.9 in netstat -in\n")
     );
 }
+
+/// Values reach the node as data: `$(…)` or backquotes in an --xcatinfo server are written and
+/// printed literally, never run.
+#[test]
+fn xcatinfo_values_are_never_run_by_the_node_shell() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let root = NodeRoot::new();
+    let ps = tempfile::tempdir().unwrap();
+    root.prepare("cn1", &[]);
+    let server = "10.1.2.100$(touch \"$PSROOT/pwned\")`touch \"$PSROOT/pwned2\"`";
+    let jobs = vec![
+        job("cn1", &node_addr(0), &sshd, &root).step(Step::Xcatinfo {
+            server: server.into(),
+            servicegroup: None,
+            httpport: None,
+        }),
+    ];
+    let r = run(&jobs, &sshd.transport(), &opts(&root, ps.path()), &Quiet).unwrap();
+    assert!(r.all_ok(), "{}", r.render_text());
+    assert_eq!(
+        r.output_of("cn1"),
+        Some(format!("xcatinfo: XCATSERVER={server}\n").as_str())
+    );
+    assert!(root
+        .read("cn1", "opt/xcat/xcatinfo")
+        .contains(&format!("XCATSERVER={server}\n")));
+    assert!(!root.node("cn1").join("pwned").exists());
+    assert!(!root.node("cn1").join("pwned2").exists());
+}
