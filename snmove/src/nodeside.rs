@@ -241,7 +241,10 @@ impl Probe for XdshProbe {
         _address: Option<std::net::IpAddr>,
         _aix: bool,
     ) -> Option<String> {
-        Some(crate::plan::internal_command_line("xdsh"))
+        // Only when xCAT's xdsh really runs (`--transport xcat` without it does not).
+        let path = std::env::var_os("PATH");
+        followup::find_command("xdsh", path.as_deref())
+            .map(|_| crate::plan::internal_command_line("xdsh"))
     }
 }
 

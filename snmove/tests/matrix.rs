@@ -661,6 +661,18 @@ fn verbose_announces_xcat_commands_once_the_probe_ran() {
         let c = Cluster::new(kind);
         let r = c.run(&["-s", "sn1"]);
         assert!(!r.stdout.contains("Running internal"), "{}", r.stdout);
+
+        // xCAT's commands not installed: none runs, none is announced.
+        let mut c = Cluster::new(kind);
+        c.xcat_installed = false;
+        let r = c.run(&["-V", "-s", "sn1", "--transport", "xcat"]);
+        assert!(!r.stdout.contains("Running internal"), "{}", r.stdout);
+        assert!(
+            r.stdout
+                .contains("[mn]: Could not get IP addresses from service node sn2."),
+            "{}",
+            r.stdout
+        );
     }
 }
 
