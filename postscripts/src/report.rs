@@ -312,6 +312,17 @@ impl Report {
 impl NodeResult {
     /// A job reaching this node as the run did (name, address, port, jump host), with
     /// `NODE` set and no steps: what `--retry-failed` runs when no node list is given.
+    ///
+    /// ```
+    /// use postscripts::{JumpHost, NodeResult};
+    /// let r: NodeResult = serde_json::from_str(r#"{"name":"cn1","address":"10.1.0.1",
+    ///     "port":2222,"jump":"sn1","jump_address":"10.0.0.1","jump_port":22,
+    ///     "status":"unreachable","steps":[],"elapsed_ms":1}"#).unwrap();
+    /// let job = r.to_job();
+    /// assert_eq!((job.name.as_str(), job.address.as_str(), job.port), ("cn1", "10.1.0.1", Some(2222)));
+    /// assert_eq!(job.jump, Some(JumpHost { name: "sn1".into(), address: "10.0.0.1".into(), port: Some(22) }));
+    /// assert_eq!(job.env["NODE"], "cn1");
+    /// ```
     pub fn to_job(&self) -> NodeJob {
         let mut job = NodeJob::new(self.name.clone(), self.address.clone());
         job.port = self.port;
