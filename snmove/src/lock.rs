@@ -18,6 +18,14 @@ pub enum LockError {
         /// Who, as recorded.
         holder: String,
     },
+    /// The journal directory (where the lock lives) cannot be made, or is not a directory.
+    #[error("cannot use the journal directory {}: {why}", dir.display())]
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        why: String,
+    },
     /// I/O.
     #[error("cannot use the lock file {}: {source}", path.display())]
     Io {
@@ -42,7 +50,14 @@ impl MoveLock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        let dir_error = |why: String| LockError::Dir {
+            dir: dir.to_path_buf(),
+            why,
+        };
+        if dir.exists() && !dir.is_dir() {
+            return Err(dir_error("it is not a directory".into()));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| dir_error(e.to_string()))?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -73,5 +88,36 @@ impl MoveLock {
 impl Drop for MoveLock {
     fn drop(&mut self) {
         let _ = self.file.set_len(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journal_dir_that_is_a_file_is_named_as_such() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("journal.json");
+        std::fs::write(&f, "x").unwrap();
+        let e = MoveLock::acquire(&f).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot use the journal directory {}: it is not a directory",
+                f.display()
+            )
+        );
+        let under = f.join("sub");
+        let e = MoveLock::acquire(&under).unwrap_err();
+        assert!(
+            e.to_string().starts_with(&format!(
+                "cannot use the journal directory {}: ",
+                under.display()
+            )),
+            "{e}"
+        );
+        let ok = MoveLock::acquire(&t.path().join("new/dir"));
+        assert!(ok.is_ok(), "missing directories are made");
     }
 }

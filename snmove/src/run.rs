@@ -142,7 +142,7 @@ fn open_store(db: Option<&str>, console: &mut Console<'_>) -> Option<Box<dyn Sto
 fn take_lock(dir: &std::path::Path, console: &mut Console<'_>) -> Option<MoveLock> {
     match MoveLock::acquire(dir) {
         Ok(l) => Some(l),
-        Err(e @ crate::lock::LockError::Io { .. }) => {
+        Err(e @ (crate::lock::LockError::Io { .. } | crate::lock::LockError::Dir { .. })) => {
             console.error(format!(
                 "{e}; nothing was written (--journal-dir chooses another directory)"
             ));
