@@ -23,6 +23,13 @@ pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_POSTSCRIPTS_DIR: &str = "/install/postscripts";
 /// Cap of the output kept per node for the gathered report (streamed output is not capped).
 pub const OUTPUT_CAP: usize = 1 << 20;
+/// Cap of all the distinct outputs a report keeps (each stored once): past it, a node's new
+/// output is kept as [`OUTPUT_DROPPED`], so memory stays bounded whatever the number of
+/// nodes (the streamed `node: line` output is complete).
+pub const OUTPUT_BUDGET: usize = 256 << 20;
+/// What the report keeps of an output that came after [`OUTPUT_BUDGET`] was spent.
+pub const OUTPUT_DROPPED: &str =
+    "[psrun: output not kept: the report's output budget is spent; it was streamed]\n";
 
 /// Options of a run.
 #[derive(Debug, Clone)]
@@ -446,6 +453,16 @@ pub fn run(
     opts: &RunOptions,
     obs: &dyn Observer,
 ) -> Result<Report, SetupError> {
+    run_with_budget(jobs, transport, opts, obs, OUTPUT_BUDGET)
+}
+
+fn run_with_budget(
+    jobs: &[NodeJob],
+    transport: &dyn Transport,
+    opts: &RunOptions,
+    obs: &dyn Observer,
+    budget: usize,
+) -> Result<Report, SetupError> {
     if opts.fanout == 0 {
         return Err(SetupError::Invalid("the fanout must be at least 1".into()));
     }
@@ -472,7 +489,10 @@ pub fn run(
     let (tx, rx) = mpsc::channel::<NodeOutcome>();
     let mut results: Vec<NodeResult> = Vec::with_capacity(jobs.len());
     let mut outputs: Vec<String> = Vec::new();
-    let mut interned: HashMap<String, usize> = HashMap::new();
+    // each distinct output once (looked up by its hash), at most `budget` bytes in all
+    let hasher = std::collections::hash_map::RandomState::new();
+    let mut interned: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut kept_bytes = 0usize;
     let mut jump_failures: std::collections::BTreeMap<String, String> = Default::default();
     let mut progress = Progress {
         total: jobs.len(),
@@ -524,11 +544,26 @@ pub fn run(
                 if text.is_empty() {
                     return None;
                 }
-                Some(match interned.get(&text) {
-                    Some(&i) => i,
+                let find = |outputs: &[String], interned: &HashMap<u64, Vec<usize>>, t: &str| {
+                    let h = std::hash::BuildHasher::hash_one(&hasher, t);
+                    let i = interned
+                        .get(&h)
+                        .and_then(|v| v.iter().copied().find(|&i| outputs[i] == t));
+                    (h, i)
+                };
+                let (mut h, mut found) = find(&outputs, &interned, &text);
+                let mut text = text;
+                if found.is_none() && kept_bytes + text.len() > budget {
+                    text = OUTPUT_DROPPED.to_string();
+                    (h, found) = find(&outputs, &interned, &text);
+                }
+                Some(match found {
+                    Some(i) => i,
                     None => {
-                        outputs.push(text.clone());
-                        interned.insert(text, outputs.len() - 1);
+                        kept_bytes += text.len();
+                        text.shrink_to_fit(); // kept for the whole run: no spare capacity
+                        outputs.push(text);
+                        interned.entry(h).or_default().push(outputs.len() - 1);
                         outputs.len() - 1
                     }
                 })
@@ -538,6 +573,7 @@ pub fn run(
                 step.output = intern(text);
             }
             obs.node_done(&r, &progress);
+
             results.push(r);
         }
         Ok(())
@@ -549,4 +585,65 @@ pub fn run(
         start.elapsed(),
         opts,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prints a long output of its own per node (`same*` nodes print the same one).
+    struct Chatty;
+    impl Transport for Chatty {
+        fn exec(
+            &self,
+            t: &Target<'_>,
+            _command: &str,
+            _stdin: &[u8],
+            _limits: &Limits,
+            out: &mut dyn FnMut(Stream, &[u8]),
+        ) -> Result<RemoteExit, TransportError> {
+            let word = if t.name.starts_with("same") {
+                "same"
+            } else {
+                t.name
+            };
+            out(Stream::Stdout, format!("{}\n", word.repeat(500)).as_bytes());
+            Ok(RemoteExit {
+                status: 0,
+                signal: None,
+            })
+        }
+    }
+
+    #[test]
+    fn the_outputs_of_a_report_stay_within_their_budget() {
+        let jobs: Vec<NodeJob> = ["same1", "cn1", "cn2", "same2", "cn3", "cn4", "same3"]
+            .iter()
+            .map(|n| NodeJob::new(*n, "x"))
+            .collect();
+        let opts = RunOptions {
+            fanout: 1, // in job order
+            ..RunOptions::default()
+        };
+        // room for the "same" output (2001 bytes) and two others (1501 bytes each)
+        let r = run_with_budget(&jobs, &Chatty, &opts, &Quiet, 5100).unwrap();
+        let kept: usize = r.outputs.iter().map(String::len).sum();
+        assert!(kept <= 5100 + OUTPUT_DROPPED.len(), "{kept}");
+        assert_eq!(
+            r.output_of("cn1"),
+            Some("cn1".repeat(500) + "\n").as_deref()
+        );
+        assert_eq!(
+            r.output_of("cn2"),
+            Some("cn2".repeat(500) + "\n").as_deref()
+        );
+        assert_eq!(r.output_of("cn3"), Some(OUTPUT_DROPPED));
+        assert_eq!(r.output_of("cn4"), Some(OUTPUT_DROPPED));
+        // an output already kept is still shared after the budget is spent
+        assert_eq!(
+            r.output_of("same3"),
+            Some("same".repeat(500) + "\n").as_deref()
+        );
+        assert_eq!(r.outputs.len(), 4);
+    }
 }
