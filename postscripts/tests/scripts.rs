@@ -39,7 +39,12 @@ fn shipped_syslog_and_setupntp_configure_the_node() {
     };
     let jobs = vec![
         mk("cn1", 0, &[]),
-        mk("cn2", 1, &[("NTYPE", "service")]),
+        // the site table may hold <xcatmaster> HTML-escaped
+        mk(
+            "cn2",
+            1,
+            &[("NTYPE", "service"), ("NTPSERVERS", "&lt;xcatmaster&gt;")],
+        ),
         mk("cn3", 2, &[("SYSLOG", "ignore")]),
     ];
     let mut o = opts(&root, ps.path());
@@ -92,9 +97,16 @@ fn shipped_syslog_and_setupntp_configure_the_node() {
         remote.contains("input(type=\"imudp\" port=\"514\")") && remote.contains("*.* @10.1.2.100"),
         "{remote}"
     );
-    assert!(root
-        .read("cn2", "etc/chrony.conf")
-        .contains("\nallow all\nlocal stratum 10\n"));
+    let chrony2 = root.read("cn2", "etc/chrony.conf");
+    assert!(
+        chrony2.contains("\nallow all\nlocal stratum 10\n"),
+        "{chrony2}"
+    );
+    assert!(
+        chrony2.contains("\nserver 10.1.2.100 iburst\n"),
+        "{chrony2}"
+    );
+    assert!(!chrony2.contains("xcatmaster"), "{chrony2}");
     // cn3: SYSLOG=ignore
     assert!(
         report
