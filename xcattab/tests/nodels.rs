@@ -66,6 +66,15 @@ case!(
 case!(nodels_with_fieldname, "-H", "login1", "mgt");
 case!(nodels_shortnames, "login1,node6", "groups", "tags", "mgt");
 case!(nodels_whole_table, "node6", "nodehm");
+// A record taken from a group row carries the node's name in its key column (getNodeAttribs
+// sets it), and the key column is never blamed on a group.
+case!(
+    nodels_key_column_names_the_node_not_the_group,
+    "-b",
+    "node1,login1,mgmt1",
+    "nodehm.node"
+);
+case!(nodels_whole_table_inherited_from_a_group, "node1", "nodehm");
 case!(nodels_unset_value_prints_empty, "f1n1,login1", "nodehm.mgt");
 case!(nodels_filter_eq, "all", "nodehm.mgt==openbmc");
 case!(nodels_filter_ne_keeps_unset, "all", "nodehm.mgt!=ipmi");

@@ -465,6 +465,12 @@ fn columns(
             for &c in &order {
                 if let Ok(r) = resolver.attr_from(node, table, c) {
                     if let Some(v) = r.value {
+                        if c == nodekey {
+                            // getNodeAttribs puts the node's name in the key column of a
+                            // record taken from a group row, and never blames a group for it.
+                            rec.insert(c, (node.clone(), None));
+                            continue;
+                        }
                         let from = r.from.filter(|f| *f != node).map(str::to_string);
                         rec.insert(c, (v, from));
                     }
