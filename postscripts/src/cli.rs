@@ -196,6 +196,19 @@ pub fn generate(what: Generate) -> std::io::Result<()> {
 }
 
 fn split_port(s: &str) -> Result<(String, Option<u16>), String> {
+    // [IPv6]:PORT, and [IPv6] alone
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((h, tail)) = rest.split_once(']') {
+            return match tail.strip_prefix(':') {
+                Some(p) => p
+                    .parse()
+                    .map(|port| (h.to_string(), Some(port)))
+                    .map_err(|_| format!("{s}: {p:?} is not a port number")),
+                None if tail.is_empty() => Ok((h.to_string(), None)),
+                None => Err(format!("{s}: expected [ADDRESS]:PORT")),
+            };
+        }
+    }
     match s.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => {
             let port = p
@@ -494,4 +507,30 @@ fn run_cli(a: Args) -> Result<i32, String> {
         }
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_with_ports() {
+        assert_eq!(split_port("h:22"), Ok(("h".into(), Some(22))));
+        assert_eq!(split_port("10.0.0.1"), Ok(("10.0.0.1".into(), None)));
+        assert_eq!(split_port("fe80::1"), Ok(("fe80::1".into(), None)));
+        assert_eq!(
+            split_port("[fe80::1]:2222"),
+            Ok(("fe80::1".into(), Some(2222)))
+        );
+        assert_eq!(split_port("[::1]"), Ok(("::1".into(), None)));
+        assert!(split_port("[::1]:x").is_err());
+        assert!(split_port("[::1]x").is_err());
+        assert!(split_port("h:99999").is_err());
+        let a = Args::try_parse_from(["psrun", "cn1=[::1]:2222", "-c", "true"]).unwrap();
+        let jobs = jobs_from_args(&a, None).unwrap();
+        assert_eq!(
+            (jobs[0].address.as_str(), jobs[0].port),
+            ("::1", Some(2222))
+        );
+    }
 }
