@@ -403,15 +403,16 @@ pub fn retry_jobs(jobs: Vec<NodeJob>, report: &Report) -> Vec<NodeJob> {
         .collect()
 }
 
-/// The progress line: counts so far, nodes in flight, estimated time left. Unreachable counts
-/// every node that got no session (unreachable, auth-failed, host-key-rejected).
+/// The progress line: counts so far, nodes in flight, time so far and estimated time left.
+/// Unreachable counts every node that got no session (unreachable, auth-failed,
+/// host-key-rejected).
 ///
 /// ```
 /// use postscripts::{report::progress_line, Progress, Status};
 /// let mut p = Progress { done: 50, total: 200, in_flight: 64, elapsed: std::time::Duration::from_secs(10), ..Default::default() };
 /// p.counts.insert(Status::Ok, 47);
 /// p.counts.insert(Status::HostKeyRejected, 3);
-/// assert_eq!(progress_line(&p), "[50/200] ok 47 failed 0 timed-out 0 unreachable 3 | in flight 64 | ETA 30s");
+/// assert_eq!(progress_line(&p), "[50/200] ok 47 failed 0 timed-out 0 unreachable 3 | in flight 64 | 10s, ETA 30s");
 /// ```
 pub fn progress_line(p: &Progress) -> String {
     let c = |s: Status| p.counts.get(&s).copied().unwrap_or(0);
@@ -421,14 +422,15 @@ pub fn progress_line(p: &Progress) -> String {
         .map(|d| format!("{}s", d.as_secs()))
         .unwrap_or_else(|| "?".into());
     format!(
-        "[{}/{}] ok {} failed {} timed-out {} unreachable {} | in flight {} | ETA {eta}",
+        "[{}/{}] ok {} failed {} timed-out {} unreachable {} | in flight {} | {}s, ETA {eta}",
         p.done,
         p.total,
         c(Status::Ok),
         c(Status::Failed),
         c(Status::TimedOut),
         bad,
-        p.in_flight
+        p.in_flight,
+        p.elapsed.as_secs()
     )
 }
 
@@ -528,6 +530,16 @@ impl Observer for Console {
                 st.drawn = true;
             }
         }
+    }
+
+    fn tick(&self, p: &Progress) {
+        if !self.progress {
+            return;
+        }
+        let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        st.last_draw = Some(Instant::now());
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[K{}", progress_line(p));
+        st.drawn = true;
     }
 
     fn jump_failed(&self, jump: &str, message: &str, nodes: usize) {

@@ -103,7 +103,13 @@ pub trait Observer: Sync {
     fn node_done(&self, _result: &NodeResult, _progress: &Progress) {}
     /// A jump host could not be reached: all its nodes fail with this message (called once).
     fn jump_failed(&self, _jump: &str, _message: &str, _nodes: usize) {}
+    /// No node finished for [`TICK`]: the time goes on (called from the calling thread, with
+    /// `progress.elapsed` and the ETA up to date), e.g. to redraw a progress line.
+    fn tick(&self, _progress: &Progress) {}
 }
+
+/// How often [`Observer::tick`] is called while no node finishes.
+pub const TICK: Duration = Duration::from_secs(1);
 
 /// An observer that ignores everything.
 pub struct Quiet;
@@ -522,7 +528,17 @@ fn run_with_budget(
         if started == 0 && !jobs.is_empty() {
             return Err(SetupError::Invalid("cannot start any worker thread".into()));
         }
-        for (mut r, out, per_step, terr) in rx {
+        progress.in_flight = started.min(jobs.len());
+        loop {
+            let (mut r, out, per_step, terr) = match rx.recv_timeout(TICK) {
+                Ok(outcome) => outcome,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.elapsed = start.elapsed();
+                    obs.tick(&progress);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             progress.done += 1;
             *progress.counts.entry(r.status).or_default() += 1;
             progress.elapsed = start.elapsed();
@@ -613,6 +629,50 @@ mod tests {
                 signal: None,
             })
         }
+    }
+
+    /// A transport whose nodes take 2.5 s.
+    struct Slow;
+    impl Transport for Slow {
+        fn exec(
+            &self,
+            _t: &Target<'_>,
+            _command: &str,
+            _stdin: &[u8],
+            _limits: &Limits,
+            _out: &mut dyn FnMut(Stream, &[u8]),
+        ) -> Result<RemoteExit, TransportError> {
+            std::thread::sleep(Duration::from_millis(2500));
+            Ok(RemoteExit {
+                status: 0,
+                signal: None,
+            })
+        }
+    }
+
+    /// Records the elapsed times it is ticked at.
+    struct Ticks(std::sync::Mutex<Vec<(usize, usize, Duration)>>);
+    impl Observer for Ticks {
+        fn tick(&self, p: &Progress) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((p.done, p.in_flight, p.elapsed));
+        }
+    }
+
+    /// While no node finishes, the observer is still told the time goes on (so a progress
+    /// line's clock and ETA move during a long clock step).
+    #[test]
+    fn ticks_come_while_no_node_finishes() {
+        let obs = Ticks(std::sync::Mutex::new(Vec::new()));
+        let jobs = [NodeJob::new("cn1", "x")];
+        run(&jobs, &Slow, &RunOptions::default(), &obs).unwrap();
+        let ticks = obs.0.into_inner().unwrap();
+        assert!(ticks.len() >= 2, "{ticks:?}");
+        // nothing done yet, the node in flight, the clock moving
+        assert!(ticks.iter().all(|t| t.0 == 0 && t.1 == 1), "{ticks:?}");
+        assert!(ticks.windows(2).all(|w| w[0].2 < w[1].2), "{ticks:?}");
     }
 
     #[test]
