@@ -79,6 +79,16 @@ pub fn getopt_message(e: &clap::Error) -> String {
     }
 }
 
+/// Whether clap refused one of this workspace's own long options (`--db`, `--generate`), which
+/// deserve clap's explanation; xCAT's own options are answered with xCAT's usage text only.
+pub fn is_own_option_error(e: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.starts_with("--db") || s.starts_with("--generate"),
+        _ => false,
+    }
+}
+
 /// The options `dumpxCATdb` and `restorexCATdb` share (each adds its own `-b` and `-p`), and
 /// their common start: `--generate`, `-h`, `-v`, the store, the refusal of binary backups.
 #[derive(Debug, clap::Args)]

@@ -284,3 +284,59 @@ fn auditlog_record_ids_and_tabdump_n() {
     let o = run(TABDUMP, dir.path(), &["-n", "2", "auditlog"]);
     insta::assert_snapshot!(text(&o));
 }
+
+/// tabdump parses its command line as xCAT's does (Getopt::Long with posix_default and
+/// bundling, inside xcatd): options stop at the table name, a refused option prints only the
+/// usage text (Getopt's complaint goes to xcatd's stderr), options may be repeated (the last
+/// -f wins, -w accumulate), and `-n 0` selects no record of the audit log.
+#[test]
+fn tabdump_parses_its_command_line_as_xcat() {
+    let dir = store_with_site();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let file = input.join("auditlog.csv");
+    std::fs::write(&file, "#audittime,command\n\"t1\",\"nodels\"\n").unwrap();
+    let o = run(TABRESTORE, dir.path(), &[file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut all = String::new();
+    for args in [
+        &["site", "-w", "key==master"][..],
+        &["-x"],
+        &["-n", "abc", "auditlog"],
+        &["--lin", "2", "auditlog"],
+        &["-w", "key==master", "-w", "value==nomatch", "site"],
+        &["-d", "-d", "-wkey==master", "site"],
+        &["-v", "site", "-x"],
+        &["--", "site", "x"],
+        &["-n", "0", "auditlog"],
+    ] {
+        let o = run(TABDUMP, dir.path(), args);
+        all += &format!("$ tabdump {}\n{}\n", args.join(" "), text(&o));
+    }
+    insta::assert_snapshot!(all.replace(env!("CARGO_PKG_VERSION"), "[VERSION]"));
+
+    // The file is named as xCAT names it: the working directory + "/" + a relative name.
+    let o = Command::new(TABDUMP)
+        .current_dir(dir.path())
+        .args([
+            "--db",
+            "CSV:.",
+            "-f",
+            "nosuch/x.csv",
+            "-f",
+            "nosuch/y.csv",
+            "site",
+        ])
+        .env_remove("XCATCFG")
+        .output()
+        .unwrap();
+    let cwd = std::fs::canonicalize(dir.path()).unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "Error: Error on tabdump of site to {}/nosuch/y.csv. Unable to open the file for write. \n",
+            cwd.display()
+        )
+    );
+}

@@ -19,7 +19,8 @@ use xcattab::table::Table;
 #[command(
     name = "tabdump",
     disable_version_flag = true,
-    disable_help_flag = true
+    disable_help_flag = true,
+    args_override_self = true
 )]
 struct Args {
     /// Show xCAT's usage text (--help shows this help).
@@ -53,6 +54,63 @@ struct Args {
     generate: Option<Generate>,
     /// The table.
     table: Vec<String>,
+    /// Arguments after the table (xCAT's option parsing stops at the table name).
+    #[arg(skip)]
+    after_table: usize,
+}
+
+/// Splits the command line as xCAT's tabdump parses it: Getopt::Long with `posix_default` and
+/// `bundling` stops at the first argument that is not an option, so everything after the table
+/// name is an argument too (`tabdump site -w key==master` names two tables: usage, exit 1).
+/// Returns what clap parses (the options before the table, the table, and this workspace's own
+/// `--db`/`--generate` wherever they are) and how many arguments follow the table.
+fn require_order(argv: Vec<std::ffi::OsString>) -> (Vec<std::ffi::OsString>, usize) {
+    let ours = |a: &str| a == "--db" || a == "--generate";
+    let ours_attached = |a: &str| a.starts_with("--db=") || a.starts_with("--generate=");
+    let mut head = Vec::with_capacity(argv.len());
+    let mut after = 0;
+    let mut table_seen = false;
+    let mut it = argv.into_iter();
+    if let Some(prog) = it.next() {
+        head.push(prog);
+    }
+    while let Some(arg) = it.next() {
+        let a = arg.to_string_lossy().into_owned();
+        if table_seen {
+            if ours(&a) {
+                head.push(arg);
+                head.extend(it.next());
+            } else if ours_attached(&a) {
+                head.push(arg);
+            } else {
+                after += 1;
+            }
+            continue;
+        }
+        if a == "--" {
+            head.push(arg);
+            head.extend(it.next());
+            after += it.count();
+            break;
+        }
+        let takes_next = if let Some(long) = a.strip_prefix("--") {
+            !long.contains('=') && matches!(long, "db" | "generate" | "lines")
+        } else if let Some(bundle) = a.strip_prefix('-').filter(|b| !b.is_empty()) {
+            // The first of -f, -n, -w in a bundle takes the rest of it, else the next argument.
+            bundle
+                .char_indices()
+                .find(|(_, c)| matches!(c, 'f' | 'n' | 'w'))
+                .is_some_and(|(i, _)| i + 1 == bundle.len())
+        } else {
+            table_seen = true;
+            false
+        };
+        head.push(arg);
+        if takes_next {
+            head.extend(it.next());
+        }
+    }
+    (head, after)
 }
 
 const USAGE: &str = "Usage: tabdump [-d] [table]
@@ -73,23 +131,24 @@ fn fail(msg: impl Into<String>) -> Fail {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let (argv, after_table) = require_order(std::env::args_os().collect());
+    let mut args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // xCAT prints Getopt's complaint, then its usage.
-            let mut msg = xcattab::cli::getopt_message(&e);
-            if !std::env::args().any(|a| a.starts_with("--lines")) {
-                msg = msg.replace("option lines", "option n");
+            // xCAT prints its usage; Getopt's complaint goes to xcatd's stderr (/dev/null).
+            // Only a mistake in this workspace's own options gets clap's explanation.
+            if xcattab::cli::is_own_option_error(&e) {
+                let _ = e.print();
             }
-            eprintln!("{msg}");
             println!("{USAGE}");
             return ExitCode::from(1);
         }
     };
+    args.after_table = after_table;
     match run(args) {
         Ok(code) => ExitCode::from(code),
         Err(Fail(msg, code)) => {
@@ -124,7 +183,7 @@ fn run(args: Args) -> Result<u8, Fail> {
     if lines.is_some() && args.file.is_some() {
         return Err(fail("You  cannot use the -n and -f flag together. "));
     }
-    if args.table.len() > 1 {
+    if args.table.len() + args.after_table > 1 {
         write_out(&format!("{USAGE}\n"))?;
         return Ok(1);
     }
@@ -174,6 +233,9 @@ fn run(args: Args) -> Result<u8, Fail> {
         .table(&table)
         .ok_or_else(|| fail(format!("No such table: {table}")))?;
     let mut view = schema_view(stored);
+    // `-n 0` passes xCAT's truth tests as absent but still selects records above the highest
+    // record id (none) on the tables that have one.
+    let lines = lines.or(args.lines.filter(|_| view.column_index("recid").is_some()));
     if let Some(n) = lines {
         // Records whose recid is above (highest recid - N), enabled ones only.
         let rc = view.column_index("recid");
@@ -221,10 +283,14 @@ fn run(args: Args) -> Result<u8, Fail> {
     let text = xcattab::csv::dump(&view);
     match args.file {
         Some(path) => {
-            std::fs::write(&path, text).map_err(|e| {
+            // xCAT names the file as the client's working directory + "/" + a relative name.
+            let shown = match std::env::current_dir() {
+                Ok(cwd) if path.is_relative() => format!("{}/{}", cwd.display(), path.display()),
+                _ => path.display().to_string(),
+            };
+            std::fs::write(&path, text).map_err(|_| {
                 fail(format!(
-                    "Error on tabdump of {table} to {}. Unable to open the file for write. ({e})",
-                    path.display()
+                    "Error on tabdump of {table} to {shown}. Unable to open the file for write. "
                 ))
             })?;
             Ok(0)
