@@ -400,7 +400,8 @@ impl JsonOut {
         let tmp = path.with_file_name(tmp_name);
         std::fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true) // a leftover of a killed run with the same pid is reused
             .open(&tmp)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(JsonOut {
