@@ -123,3 +123,21 @@ case!(
 case!(nodels_too_many_names, "x[1-99999999999]");
 case!(nodels_usage, "-h");
 case!(nodels_bad_option, "--nosuch");
+// xcatd expands the noderange before nodels reads its options: a bad noderange is reported
+// instead of the usage text (-h, a refused option) or the version.
+case!(nodels_invalid_noderange_before_usage, "nosuch", "-h");
+case!(
+    nodels_invalid_noderange_before_bad_option,
+    "-x",
+    "node1,nosuch"
+);
+case!(nodels_invalid_noderange_before_version, "nosuch", "-v");
+// Getopt::Long as nodels configures it: repeated flags, unique abbreviations of long names.
+case!(
+    nodels_repeated_and_abbreviated_options,
+    "node1",
+    "-S",
+    "-S",
+    "--with",
+    "groups"
+);

@@ -24,7 +24,13 @@ use xcattab::store;
 /// node5); NODERANGE_MAX_NAMES limits how many names a noderange may generate (default
 /// 10000000).
 #[derive(Parser, Debug)]
-#[command(name = "nodels", disable_version_flag = true, disable_help_flag = true)]
+#[command(
+    name = "nodels",
+    disable_version_flag = true,
+    disable_help_flag = true,
+    args_override_self = true,
+    infer_long_args = true
+)]
 struct Args {
     /// Show xCAT's usage text (--help shows this help).
     #[arg(short = 'h', visible_short_alias = '?', action = clap::ArgAction::SetTrue)]
@@ -92,22 +98,91 @@ impl Out {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let out = match Args::try_parse_from(&argv) {
+        Ok(args) if args.generate.is_none() && (args.usage || args.version) => {
+            let text = if args.usage {
+                USAGE.to_string()
+            } else {
+                version()
+            };
+            early(args.db.as_deref(), args.noderange.as_deref(), &text, 0)
+        }
+        Ok(args) => run(args),
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let _ = e.print();
-            println!("{USAGE}");
-            return ExitCode::from(1);
+            // xCAT prints its usage; Getopt's complaint goes to xcatd's stderr (/dev/null).
+            // Only a mistake in this workspace's own options gets clap's explanation.
+            if xcattab::cli::is_own_option_error(&e) {
+                let _ = e.print();
+            }
+            let (db, noderange) = raw_db_and_noderange(&argv);
+            early(db.as_deref(), noderange.as_deref(), USAGE, 1)
         }
     };
-    let out = run(args);
     let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
     let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
     ExitCode::from(out.code)
+}
+
+/// What xcatclient sends when clap refused the command line: the first argument that does not
+/// start with `-` is the noderange (`--db` is read too, so the right store is asked).
+fn raw_db_and_noderange(argv: &[std::ffi::OsString]) -> (Option<String>, Option<String>) {
+    let mut db = None;
+    let mut noderange = None;
+    let mut it = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = it.next() {
+        if a == "--db" {
+            db = it.next();
+        } else if let Some(d) = a.strip_prefix("--db=") {
+            db = Some(d.to_string());
+        } else if a == "--generate" {
+            it.next();
+        } else if !a.starts_with('-') && noderange.is_none() {
+            noderange = Some(a);
+        }
+    }
+    (db, noderange)
+}
+
+/// `-h`, `-v` or a refused option: xcatd expands the noderange before nodels reads its
+/// options, so a noderange it cannot use is reported instead of `text`.
+fn early(db: Option<&str>, noderange: Option<&str>, text: &str, code: u8) -> Out {
+    let mut out = Out::default();
+    let noderange = noderange.map(absolute_files);
+    if let Some(nr) = noderange.filter(|nr| !nr.is_empty() && nr != "0") {
+        if let Ok(db) = load(db) {
+            let source = DbNodeSource::new(&db);
+            if let Err(e) = Evaluator::new(&source).nodes(&nr, &Options::verify().with_env()) {
+                out.error(&xcatd_message(&e));
+                return out;
+            }
+        }
+    }
+    out.line(text);
+    out.code = code;
+    out
+}
+
+/// Every table of the selected store (the noderange may select on any of them).
+fn load(db: Option<&str>) -> Result<xcattab::Database, xcattab::store::StoreError> {
+    store::open_selected(db).and_then(|(s, _)| {
+        s.list_tables().and_then(|mut t| {
+            for must in ["nodelist", "nodegroup", "site"] {
+                if !t.iter().any(|x| x == must) {
+                    t.push(must.to_string());
+                }
+            }
+            let names: Vec<&str> = t.iter().map(String::as_str).collect();
+            s.load(&names)
+        })
+    })
 }
 
 fn run(args: Args) -> Out {
@@ -119,29 +194,11 @@ fn run(args: Args) -> Out {
         }
         return out;
     }
-    if args.usage {
-        out.line(USAGE);
-        return out;
-    }
-    if args.version {
-        out.line(&version());
-        return out;
-    }
     if args.fold && !args.columns.is_empty() {
         out.error("--fold lists nodes only; it cannot be combined with table.column arguments");
         return out;
     }
-    let db = match store::open_selected(args.db.as_deref()).and_then(|(s, _)| {
-        s.list_tables().and_then(|mut t| {
-            for must in ["nodelist", "nodegroup", "site"] {
-                if !t.iter().any(|x| x == must) {
-                    t.push(must.to_string());
-                }
-            }
-            let names: Vec<&str> = t.iter().map(String::as_str).collect();
-            s.load(&names)
-        })
-    }) {
+    let db = match load(args.db.as_deref()) {
         Ok(db) => db,
         Err(e) => {
             out.error(&e.to_string());
