@@ -46,6 +46,14 @@ pub enum SetupError {
     /// A node or jump host without an address.
     #[error("node {0}: empty address")]
     EmptyAddress(String),
+    /// An address with whitespace or a control character (it is written into known_hosts).
+    #[error("node {node}: address {address:?} contains whitespace or a control character")]
+    BadAddress {
+        /// The node or jump host.
+        node: String,
+        /// The address.
+        address: String,
+    },
     /// An invalid option value.
     #[error("{0}")]
     Invalid(String),

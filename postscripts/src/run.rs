@@ -400,7 +400,7 @@ fn classify(
 
 /// Checks the jobs as [`run`] does before contacting anything: no node twice, node and jump
 /// host names the report can show (no whitespace, control character, `/`, `,`, `[`, `]` or `=`;
-/// not empty), no empty address.
+/// not empty), no empty address nor one with whitespace or a control character.
 ///
 /// ```
 /// use postscripts::{validate_jobs, NodeJob};
@@ -412,18 +412,29 @@ pub fn validate_jobs(jobs: &[NodeJob]) -> Result<(), SetupError> {
     let mut seen = HashSet::new();
     for j in jobs {
         check_name(&j.name)?;
-        if j.address.is_empty() {
-            return Err(SetupError::EmptyAddress(j.name.clone()));
-        }
+        check_address(&j.name, &j.address)?;
         if let Some(jump) = &j.jump {
             check_name(&jump.name)?;
-            if jump.address.is_empty() {
-                return Err(SetupError::EmptyAddress(jump.name.clone()));
-            }
+            check_address(&jump.name, &jump.address)?;
         }
         if !seen.insert(j.name.as_str()) {
             return Err(SetupError::DuplicateNode(j.name.clone()));
         }
+    }
+    Ok(())
+}
+
+/// Refuses an empty address, and one with whitespace or a control character (names and
+/// addresses are written into known_hosts by `--host-key-check accept-new`).
+fn check_address(node: &str, address: &str) -> Result<(), SetupError> {
+    if address.is_empty() {
+        return Err(SetupError::EmptyAddress(node.to_string()));
+    }
+    if address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(SetupError::BadAddress {
+            node: node.to_string(),
+            address: address.to_string(),
+        });
     }
     Ok(())
 }

@@ -226,6 +226,14 @@ fn bad_input_is_refused_before_any_node_is_contacted() {
             .to_string(),
         "node a: empty address"
     );
+    // names and addresses end up in known_hosts lines (accept-new): no line breaks in them
+    let jobs = vec![NodeJob::new("a", "10.0.0.1\n* ssh-ed25519 AAAA")];
+    assert_eq!(
+        run(&jobs, &Fake, &RunOptions::default(), &Quiet)
+            .unwrap_err()
+            .to_string(),
+        "node a: address \"10.0.0.1\\n* ssh-ed25519 AAAA\" contains whitespace or a control character"
+    );
     let jobs = vec![NodeJob::new("a", "x").via(JumpHost {
         name: "sn 1".into(),
         address: "y".into(),
