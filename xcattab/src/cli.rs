@@ -46,7 +46,27 @@ pub fn version() -> String {
 /// The message Perl's Getopt::Long prints for a command line that clap refused (xCAT's
 /// commands print it, then their usage): `Unknown option: x`, `Option f requires an argument`,
 /// `Value "abc" invalid for option n (number expected)`; clap's own text otherwise.
-pub fn getopt_message(e: &clap::Error) -> String {
+///
+/// Getopt names the option as it was typed (`-p` → `p`, `--path` → `path`); clap reports the
+/// long name, so the short one is used unless the command line spells the long one.
+pub fn getopt_message(e: &clap::Error, cmd: &clap::Command) -> String {
+    let mut msg = getopt_complaint(e);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    for a in cmd.get_arguments() {
+        let (Some(long), Some(short)) = (a.get_long(), a.get_short()) else {
+            continue;
+        };
+        let typed_long = argv
+            .iter()
+            .any(|x| x == &format!("--{long}") || x.starts_with(&format!("--{long}=")));
+        if !typed_long {
+            msg = msg.replace(&format!("ption {long} "), &format!("ption {short} "));
+        }
+    }
+    msg
+}
+
+fn getopt_complaint(e: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let arg = || match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => s.clone(),
@@ -116,13 +136,15 @@ pub struct BackupArgs {
 
 impl BackupArgs {
     /// Handles what ends the command before any table is read, as xCAT's commands do, in their
-    /// order: `--generate` (for `cmd`), `-h` (prints `usage`), `-v`, opening the selected store,
-    /// then `-b` (`binary`), which is refused for every store kind. `Ok` carries the open store;
-    /// `Err` the exit code, with the message already printed.
+    /// order: `--generate` (for `cmd`), `-h` (prints `usage`), `-v`, the command's own `-p`
+    /// checks (`path`: prints its message and gives the exit code), then `-b` (`binary`),
+    /// which is refused for every store kind, then opening the selected store. `Ok` carries
+    /// the open store; `Err` the exit code, with the message already printed.
     pub fn start(
         &self,
         cmd: clap::Command,
         usage: &str,
+        path: impl FnOnce() -> Result<(), std::process::ExitCode>,
         binary: bool,
     ) -> Result<Box<dyn crate::store::Store>, std::process::ExitCode> {
         use std::process::ExitCode;
@@ -143,15 +165,20 @@ impl BackupArgs {
             println!("{}", version());
             return Err(ExitCode::SUCCESS);
         }
-        let store = match crate::store::open_selected(self.db.as_deref()) {
-            Ok((store, _)) => store,
+        path()?;
+        let spec = match crate::store::select_spec(
+            self.db.as_deref(),
+            std::env::var("XCATCFG").ok(),
+            std::path::Path::new(crate::store::CFGLOC),
+        ) {
+            Ok((spec, _)) => spec,
             Err(e) => {
                 eprintln!("{e}");
                 return Err(ExitCode::from(1));
             }
         };
         if binary {
-            let kind = match store.spec() {
+            let kind = match &spec {
                 crate::store::StoreSpec::Pg(_) => "PG",
                 crate::store::StoreSpec::Mysql(_) => "MYSQL",
                 crate::store::StoreSpec::Db2(_) => "DB2",
@@ -160,6 +187,9 @@ impl BackupArgs {
             eprintln!("Binary dump (-b) is not supported for {kind}");
             return Err(ExitCode::from(1));
         }
-        Ok(store)
+        crate::store::open(&spec).map_err(|e| {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        })
     }
 }

@@ -722,6 +722,23 @@ fn dumpxcatdb_and_restorexcatdb_errors() {
             vec!["-x", "-p", d, "--db", spec],
         ),
         ("dump_help", DUMPXCATDB, vec!["-h"]),
+        // xCAT checks -p (and creates the directory) before it looks at -b.
+        (
+            "dump_binary_without_path",
+            DUMPXCATDB,
+            vec!["-b", "--db", spec],
+        ),
+        (
+            "restore_binary_missing_dir",
+            RESTOREXCATDB,
+            vec!["-b", "-p", "/nonexistent/dir", "--db", spec],
+        ),
+        // Getopt names the option as typed.
+        (
+            "dump_path_without_value",
+            DUMPXCATDB,
+            vec!["--db", spec, "-aVp"],
+        ),
         ("restore_no_path", RESTOREXCATDB, vec!["--db", spec]),
         (
             "restore_missing_dir",

@@ -22,7 +22,8 @@ const USAGE: &str = " dumpxCATdb -h \n dumpxCATdb -v \n dumpxCATdb [-a] [-V] <-p
 #[command(
     name = "dumpxCATdb",
     disable_version_flag = true,
-    disable_help_flag = true
+    disable_help_flag = true,
+    args_override_self = true
 )]
 struct Args {
     #[command(flatten)]
@@ -38,26 +39,40 @@ struct Args {
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(a) => a,
-        Err(_) => {
+        Err(e) => {
+            // Getopt::Long's complaint, then the usage, both on stderr.
+            eprintln!("{}", xcattab::cli::getopt_message(&e, &Args::command()));
             eprintln!("{USAGE}");
             return ExitCode::from(1);
         }
     };
-    let store = match args.common.start(Args::command(), USAGE, args.binary) {
+    // xCAT checks (and creates) the directory before it looks at -b or the database.
+    let path = args.path.clone();
+    let store = match args.common.start(
+        Args::command(),
+        USAGE,
+        || {
+            let Some(path) = &path else {
+                eprintln!(" Requires -p with path to directory to hold db files.");
+                return Err(ExitCode::from(1));
+            };
+            if !path.exists() {
+                println!(" Creating {} for database dump", path.display());
+                if let Err(e) = std::fs::create_dir_all(path) {
+                    eprintln!("Error running mkdir -p {}: {e}", path.display());
+                    return Err(ExitCode::from(1));
+                }
+            }
+            Ok(())
+        },
+        args.binary,
+    ) {
         Ok(store) => store,
         Err(code) => return code,
     };
     let Some(path) = args.path else {
-        eprintln!(" Requires -p with path to directory to hold db files.");
         return ExitCode::from(1);
     };
-    if !path.exists() {
-        println!(" Creating {} for database dump", path.display());
-        if let Err(e) = std::fs::create_dir_all(&path) {
-            eprintln!("Error running mkdir -p {}: {e}", path.display());
-            return ExitCode::from(1);
-        }
-    }
     let skiptables = match std::env::var("XCAT_SKIPTABLES")
         .ok()
         .filter(|s| !s.is_empty())

@@ -23,7 +23,8 @@ const USAGE: &str = " restorexCATdb  -h \n restorexCATdb -v \n restorexCATdb [-a
 #[command(
     name = "restorexCATdb",
     disable_version_flag = true,
-    disable_help_flag = true
+    disable_help_flag = true,
+    args_override_self = true
 )]
 struct Args {
     #[command(flatten)]
@@ -42,23 +43,37 @@ struct Args {
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(a) => a,
-        Err(_) => {
+        Err(e) => {
+            // Getopt::Long's complaint, then the usage, both on stderr.
+            eprintln!("{}", xcattab::cli::getopt_message(&e, &Args::command()));
             eprintln!("{USAGE}");
             return ExitCode::from(1);
         }
     };
-    let store = match args.common.start(Args::command(), USAGE, args.binary) {
+    // xCAT checks the directory before it looks at -b or the database.
+    let path = args.path.clone();
+    let store = match args.common.start(
+        Args::command(),
+        USAGE,
+        || {
+            let Some(path) = &path else {
+                eprintln!(" -p with path to database files is required \n");
+                return Err(ExitCode::from(1));
+            };
+            if !path.exists() {
+                eprintln!(" Input path must exist \n");
+                return Err(ExitCode::from(1));
+            }
+            Ok(())
+        },
+        args.binary,
+    ) {
         Ok(store) => store,
         Err(code) => return code,
     };
     let Some(path) = args.path else {
-        eprintln!(" -p with path to database files is required \n");
         return ExitCode::from(1);
     };
-    if !path.exists() {
-        eprintln!(" Input path must exist \n");
-        return ExitCode::from(1);
-    }
     let skiptables = match transfer::site_skiptables(&*store) {
         Ok(s) => s,
         Err(e) => {

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use xcattab::cli::{generate, version, Generate};
 use xcattab::store;
 use xcattab::{Batch, Op};
@@ -68,12 +68,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("{}", xcattab::cli::getopt_message(&e));
+            eprintln!("{}", xcattab::cli::getopt_message(&e, &Args::command()));
             return usage(1);
         }
     };
     if let Some(g) = args.generate {
-        use clap::CommandFactory;
         return match generate(Args::command(), g) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
