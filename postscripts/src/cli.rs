@@ -27,6 +27,65 @@ macro_rules! outln {
     }};
 }
 
+/// Ctrl-C: the first one stops starting nodes (those in flight finish within their timeouts)
+/// and the report, summary and JSON still come, listing the nodes not run; a second one ends
+/// psrun at once.
+mod interrupt {
+    use crate::report::{Console, NodeResult};
+    use crate::run::{Observer, Progress};
+    use crate::script::Stream;
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    static ANNOUNCED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_sigint(_: libc::c_int) {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            // SAFETY: _exit is async-signal-safe.
+            unsafe { libc::_exit(130) };
+        }
+    }
+
+    /// Installs the SIGINT handler.
+    pub fn install() {
+        let handler: extern "C" fn(libc::c_int) = on_sigint;
+        // SAFETY: the handler only touches an atomic and calls _exit.
+        unsafe {
+            libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        }
+    }
+
+    /// The console, stopping the run after Ctrl-C.
+    pub struct Interruptible<'a>(pub &'a Console);
+
+    impl Observer for Interruptible<'_> {
+        fn line(&self, node: &str, stream: Stream, text: &str) {
+            self.0.line(node, stream, text)
+        }
+        fn node_done(&self, r: &NodeResult, p: &Progress) {
+            self.0.node_done(r, p)
+        }
+        fn jump_failed(&self, jump: &str, message: &str, nodes: usize) {
+            self.0.jump_failed(jump, message, nodes)
+        }
+        fn tick(&self, p: &Progress) {
+            let _ = self.stop(); // says so within a second of Ctrl-C
+            self.0.tick(p)
+        }
+        fn stop(&self) -> bool {
+            let stop = INTERRUPTED.load(Ordering::SeqCst);
+            if stop && !ANNOUNCED.swap(true, Ordering::SeqCst) {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "psrun: interrupted: no further node is started; the nodes in flight finish (Ctrl-C again to stop at once)"
+                );
+            }
+            stop
+        }
+    }
+}
+
 /// What `--generate` can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Generate {
@@ -46,7 +105,9 @@ pub enum Generate {
 /// Output lines stream as `node: line` (stdout lines on stdout, stderr lines on stderr, as
 /// xdsh); at the end identical outputs are printed once under their folded node list, then a
 /// summary of ok, failed, timed-out, unreachable, auth-failed and host-key-rejected nodes.
-/// Exit status: 0 when every node succeeded, 1 when some did not, 2 on bad input.
+/// Exit status: 0 when every node succeeded, 1 when some did not, 2 on bad input, 130 when
+/// interrupted (Ctrl-C starts no further node, lets those in flight finish and still prints
+/// the report, listing the nodes not run for --retry-failed; a second Ctrl-C ends at once).
 #[derive(Debug, Parser)]
 #[command(name = "psrun", version, max_term_width = 100)]
 pub struct Args {
@@ -297,7 +358,8 @@ pub fn jobs_from_args(a: &Args, retry: Option<&Report>) -> Result<Vec<NodeJob>, 
                 .nodes
                 .iter()
                 .filter(|n| n.status != Status::Ok)
-                .map(NodeResult::to_job),
+                .map(NodeResult::to_job)
+                .chain(report.not_run.iter().map(crate::report::NotRun::to_job)),
         );
     }
     let mut env = Vec::new();
@@ -438,8 +500,12 @@ fn run_cli(a: Args) -> Result<i32, String> {
     }
     if let (Some(report), Some(r)) = (&retry, &a.retry_failed) {
         let given = jobs.len();
-        let known: std::collections::HashSet<&str> =
-            report.nodes.iter().map(|n| n.name.as_str()).collect();
+        let known: std::collections::HashSet<&str> = report
+            .nodes
+            .iter()
+            .map(|n| n.name.as_str())
+            .chain(report.not_run.iter().map(|n| n.name.as_str()))
+            .collect();
         let unknown = jobs
             .iter()
             .filter(|j| !known.contains(j.name.as_str()))
@@ -491,7 +557,9 @@ fn run_cli(a: Args) -> Result<i32, String> {
     if a.quiet {
         console = console.without_output();
     }
-    let report = run(&jobs, &transport, &opts, &console).map_err(|e| e.to_string())?;
+    interrupt::install();
+    let obs = interrupt::Interruptible(&console);
+    let report = run(&jobs, &transport, &opts, &obs).map_err(|e| e.to_string())?;
     console.finish();
     let mut out = std::io::stdout().lock();
     if !a.no_gather {
@@ -499,7 +567,13 @@ fn run_cli(a: Args) -> Result<i32, String> {
     }
     let _ = out.write_all(report.render_summary().as_bytes());
     let _ = out.flush();
-    let code = if report.all_ok() { 0 } else { 1 };
+    let code = if !report.not_run.is_empty() {
+        130 // interrupted, as a shell reports SIGINT
+    } else if report.all_ok() {
+        0
+    } else {
+        1
+    };
     if let Some(j) = &json {
         if let Err(e) = j.commit(&report.to_json()) {
             // the nodes did run: not a bad-input exit, but not a success either

@@ -61,7 +61,9 @@ pub use hostkeys::HostKeyPolicy;
 pub use job::{
     move_steps, postscript_steps, select_postscripts, JumpHost, MoveInput, NodeJob, Step, XcatEnv,
 };
-pub use report::{progress_line, retry_jobs, Console, NodeResult, Report, Status, StepResult};
+pub use report::{
+    progress_line, retry_jobs, Console, NodeResult, NotRun, Report, Status, StepResult,
+};
 pub use run::{
     run, validate_jobs, Observer, Progress, Quiet, RunOptions, DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FANOUT, DEFAULT_POSTSCRIPTS_DIR,

@@ -128,6 +128,34 @@ pub struct Report {
     pub nodes: Vec<NodeResult>,
     /// Distinct outputs (each stored once, whatever the number of nodes that printed it).
     pub outputs: Vec<String>,
+    /// Nodes the run never started because it was interrupted ([`crate::Observer::stop`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_run: Vec<NotRun>,
+}
+
+/// A node an interrupted run did not start: where it is, for `--retry-failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotRun {
+    /// Node name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// SSH port, when the job gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Jump host, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump: Option<crate::job::JumpHost>,
+}
+
+impl NotRun {
+    /// A job reaching this node as the run would have, with `NODE` set and no steps.
+    pub fn to_job(&self) -> NodeJob {
+        let mut job = NodeJob::new(self.name.clone(), self.address.clone());
+        job.port = self.port;
+        job.jump = self.jump.clone();
+        job
+    }
 }
 
 impl Report {
@@ -173,20 +201,23 @@ impl Report {
             jump_failures,
             nodes,
             outputs,
+            not_run: Vec::new(),
         }
     }
 
     /// True when every node succeeded.
     pub fn all_ok(&self) -> bool {
-        self.nodes.iter().all(|n| n.status == Status::Ok)
+        self.not_run.is_empty() && self.nodes.iter().all(|n| n.status == Status::Ok)
     }
 
-    /// Names of the nodes that did not succeed.
+    /// Names of the nodes that did not succeed (including those an interrupted run did not
+    /// start).
     pub fn not_succeeded(&self) -> BTreeSet<String> {
         self.nodes
             .iter()
             .filter(|n| n.status != Status::Ok)
             .map(|n| n.name.clone())
+            .chain(self.not_run.iter().map(|n| n.name.clone()))
             .collect()
     }
 
@@ -284,6 +315,16 @@ impl Report {
                 ));
             }
         }
+        if !self.not_run.is_empty() {
+            let names: Vec<&str> = self.not_run.iter().map(|n| n.name.as_str()).collect();
+            s.push_str(&format!(
+                "{:<18} {:>6}  {}\n",
+                "not run:",
+                names.len(),
+                fold_nodes(&names)
+            ));
+            s.push_str("    (the run was interrupted before they started)\n");
+        }
         for (j, m) in &self.jump_failures {
             let n = self
                 .nodes
@@ -295,7 +336,7 @@ impl Report {
         let ok = self.counts.get(&Status::Ok).copied().unwrap_or(0);
         s.push_str(&format!(
             "{ok} of {} nodes succeeded in {:.1}s\n",
-            self.nodes.len(),
+            self.nodes.len() + self.not_run.len(),
             self.elapsed_ms as f64 / 1000.0
         ));
         s

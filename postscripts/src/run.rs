@@ -3,7 +3,7 @@
 
 use crate::error::{FailKind, SetupError, TransportError};
 use crate::job::NodeJob;
-use crate::report::{NodeResult, Report, Status, StepResult};
+use crate::report::{NodeResult, NotRun, Report, Status, StepResult};
 use crate::script::{render, Builtins, Demux, Parsed, ScriptSet, Stream};
 use crate::transport::{secs, Flow, Limits, RemoteExit, Target, Transport};
 use std::collections::{HashMap, HashSet};
@@ -106,6 +106,11 @@ pub trait Observer: Sync {
     /// No node finished for [`TICK`]: the time goes on (called from the calling thread, with
     /// `progress.elapsed` and the ETA up to date), e.g. to redraw a progress line.
     fn tick(&self, _progress: &Progress) {}
+    /// Once true, no further node is started (those in flight finish); the report lists the
+    /// others in [`Report::not_run`]. Asked from the worker threads before each node.
+    fn stop(&self) -> bool {
+        false
+    }
 }
 
 /// How often [`Observer::tick`] is called while no node finishes.
@@ -523,6 +528,9 @@ fn run_with_budget(
             let spawned = std::thread::Builder::new()
                 .stack_size(512 * 1024)
                 .spawn_scoped(scope, move || loop {
+                    if obs.stop() {
+                        break;
+                    }
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = jobs.get(i) else { break };
                     let r = run_one(job, transport, opts, scripts, token, command, obs);
@@ -605,13 +613,19 @@ fn run_with_budget(
         }
         Ok(())
     })?;
-    Ok(Report::new(
-        results,
-        outputs,
-        jump_failures,
-        start.elapsed(),
-        opts,
-    ))
+    let mut report = Report::new(results, outputs, jump_failures, start.elapsed(), opts);
+    // the indices no worker claimed: the run was stopped before them
+    let claimed = next.load(Ordering::SeqCst).min(jobs.len());
+    report.not_run = jobs[claimed..]
+        .iter()
+        .map(|j| NotRun {
+            name: j.name.clone(),
+            address: j.address.clone(),
+            port: j.port,
+            jump: j.jump.clone(),
+        })
+        .collect();
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -418,3 +418,78 @@ fn closed_stdout_is_not_a_panic() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Ctrl-C during a run: no further node starts, the one in flight finishes, the summary and
+/// the JSON report still come (exit 130) and list the nodes not run, which --retry-failed then
+/// runs.
+#[test]
+fn ctrl_c_stops_starting_nodes_and_still_reports() {
+    let _serial = serial();
+    let sshd = Sshd::start("");
+    let kh = sshd.known_hosts_wildcard();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let base = |c: &mut Command| {
+        c.arg("-i")
+            .arg(sshd.path("client"))
+            .arg("--known-hosts")
+            .arg(&kh)
+            .args(["-q", "--no-gather"]);
+    };
+    let mut c = psrun();
+    base(&mut c);
+    for i in 0..3 {
+        c.arg(format!("cn{}={}:{}", i + 1, node_addr(i), sshd.port));
+    }
+    let child = c
+        .args(["-f", "1", "-c", "sleep 2; echo done"])
+        .arg("--json")
+        .arg(&json)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(130), "{out}{err}");
+    assert!(
+        err.contains("psrun: interrupted: no further node is started"),
+        "{err}"
+    );
+    assert!(out.contains("ok:                     1  cn1\n"), "{out}");
+    assert!(
+        out.contains("not run:                2  cn[2-3]\n"),
+        "{out}"
+    );
+    assert!(out.contains("1 of 3 nodes succeeded"), "{out}");
+    let r = postscripts::Report::load(&json).unwrap();
+    assert_eq!(
+        r.not_succeeded().into_iter().collect::<Vec<_>>(),
+        ["cn2", "cn3"]
+    );
+    // the retry runs the nodes not run, from the report alone
+    let mut c = psrun();
+    base(&mut c);
+    let o = c
+        .args(["-c", "true", "--retry-failed"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("ok:                     2  cn[2-3]\n"),
+        "{out}"
+    );
+}
