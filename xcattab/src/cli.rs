@@ -78,6 +78,11 @@ fn getopt_complaint(e: &clap::Error) -> String {
         s.trim_start_matches('-').to_string()
     };
     match e.kind() {
+        ErrorKind::TooManyValues | ErrorKind::UnknownArgument
+            if e.to_string().contains("unexpected value") =>
+        {
+            format!("Option {} does not take an argument", name(arg()))
+        }
         ErrorKind::UnknownArgument => format!("Unknown option: {}", name(arg())),
         ErrorKind::InvalidValue
             if e.get(ContextKind::InvalidValue)

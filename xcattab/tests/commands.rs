@@ -340,3 +340,33 @@ fn tabdump_parses_its_command_line_as_xcat() {
         )
     );
 }
+
+/// tabrestore's client parses its options with Getopt::Long's defaults: no bundling (`-ah` is
+/// the unknown option `ah`, `-addrows` is `--addrows`), names ignore case and may be
+/// abbreviated, repeated flags are fine, and the file is the first argument that does not
+/// start with `-`.
+#[test]
+fn tabrestore_parses_its_command_line_as_xcat() {
+    let dir = store_with_site();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let one = input.join("site.csv");
+    std::fs::write(&one, "#key,value\n\"extra1\",\"1\"\n").unwrap();
+    let two = input.join("site.two.csv");
+    std::fs::write(&two, "#key,value\n\"extra2\",\"2\"\n").unwrap();
+    let (one, two) = (one.to_str().unwrap(), two.to_str().unwrap());
+    let mut all = String::new();
+    for args in [
+        &["-ah", one][..],
+        &["--addrows=1", one],
+        &["--", "-x.csv"],
+        &["-addrows", one],
+        &["-A", "--add", two],
+    ] {
+        let o = run(TABRESTORE, dir.path(), args);
+        let shown: Vec<&str> = args.iter().map(|a| a.rsplit('/').next().unwrap()).collect();
+        all += &format!("$ tabrestore {}\n{}\n", shown.join(" "), text(&o));
+    }
+    all += &text(&run(TABDUMP, dir.path(), &["site"]));
+    insta::assert_snapshot!(all);
+}

@@ -21,7 +21,9 @@ use xcattab::{Batch, Op};
 #[command(
     name = "tabrestore",
     disable_version_flag = true,
-    disable_help_flag = true
+    disable_help_flag = true,
+    args_override_self = true,
+    infer_long_args = true
 )]
 struct Args {
     /// Show xCAT's usage text (--help shows this help).
@@ -60,8 +62,49 @@ fn usage(code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Rewrites the command line as xCAT's tabrestore client reads it (Getopt::Long defaults: no
+/// bundling, so `-addrows` is the long option `addrows` and `-ah` is the unknown option `ah`;
+/// option names ignore case). Arguments after `--` are left alone.
+fn getopt_defaults(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut it = argv.into_iter();
+    out.extend(it.next());
+    for arg in it.by_ref() {
+        let Some(a) = arg.to_str().map(str::to_string) else {
+            out.push(arg);
+            continue;
+        };
+        if a == "--" {
+            out.push(arg);
+            break;
+        }
+        let (name, value) = match a.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (a.as_str(), None),
+        };
+        let rewritten = if let Some(long) = name.strip_prefix("--") {
+            format!("--{}", long.to_lowercase())
+        } else if let Some(short) = name.strip_prefix('-').filter(|s| !s.is_empty()) {
+            if short.chars().count() == 1 {
+                format!("-{}", short.to_lowercase())
+            } else {
+                format!("--{}", short.to_lowercase())
+            }
+        } else {
+            out.push(arg);
+            continue;
+        };
+        out.push(match value {
+            Some(v) => format!("{rewritten}={v}").into(),
+            None => rewritten.into(),
+        });
+    }
+    out.extend(it);
+    out
+}
+
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let args = match Args::try_parse_from(getopt_defaults(std::env::args_os().collect())) {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
             let _ = e.print();
@@ -88,7 +131,14 @@ fn main() -> ExitCode {
     if args.usage {
         return usage(0);
     }
-    let Some(file) = args.file else {
+    // The client takes the first argument that does not start with `-` (`--` then `-x.csv`
+    // leaves no file: usage).
+    let file = args
+        .file
+        .into_iter()
+        .chain(args.rest.into_iter().map(std::path::PathBuf::from))
+        .find(|f| !f.as_os_str().to_string_lossy().starts_with('-'));
+    let Some(file) = file else {
         return usage(2);
     };
     let bytes = match std::fs::read(&file) {
