@@ -35,6 +35,25 @@ pub fn generate(mut cmd: clap::Command, what: Generate) -> std::io::Result<()> {
     out.flush()
 }
 
+/// What xCAT's client (2.14 and later) puts after `Error: ` in a message that a plugin sent
+/// through xcatd: `[server]: `, the management node's short host name (xcatd's
+/// `$MYXCATSERVER`, the host name up to its first dot). Empty when the host name is unknown.
+/// xcatd's own refusals (an invalid noderange) carry no source and get no prefix.
+///
+/// ```
+/// let p = xcattab::cli::xcatd_source();
+/// assert!(p.is_empty() || (p.starts_with('[') && p.ends_with("]: ")));
+/// ```
+pub fn xcatd_source() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let short = host.trim().split('.').next().unwrap_or("");
+    if short.is_empty() || short == "0" {
+        String::new()
+    } else {
+        format!("[{short}]: ")
+    }
+}
+
 /// The version string printed by `-v`.
 pub fn version() -> String {
     format!(

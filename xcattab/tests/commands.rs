@@ -30,8 +30,18 @@ fn text(o: &Output) -> String {
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        redact_server(&String::from_utf8_lossy(&o.stderr))
     )
+}
+
+/// Errors sent through xcatd name the server (`Error: [<host>]: …`); snapshots say [SERVER].
+fn redact_server(s: &str) -> String {
+    let source = xcattab::cli::xcatd_source();
+    if source.is_empty() {
+        s.to_string()
+    } else {
+        s.replace(&source, "[SERVER]: ")
+    }
 }
 
 fn store_with_site() -> tempfile::TempDir {
@@ -141,8 +151,8 @@ fn tabrestore_replaces_and_appends() {
     let o = run(TABRESTORE, dir.path(), &["-a", more.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert_eq!(
-        String::from_utf8_lossy(&o.stderr),
-        "Error: DB error UNIQUE constraint failed: site.key with line 0: \"domain\",\"other\",\n"
+        redact_server(&String::from_utf8_lossy(&o.stderr)),
+        "Error: [SERVER]: DB error UNIQUE constraint failed: site.key with line 0: \"domain\",\"other\",\n"
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("site.csv")).unwrap(),
@@ -333,9 +343,9 @@ fn tabdump_parses_its_command_line_as_xcat() {
     let cwd = std::fs::canonicalize(dir.path()).unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&o.stderr),
+        redact_server(&String::from_utf8_lossy(&o.stderr)),
         format!(
-            "Error: Error on tabdump of site to {}/nosuch/y.csv. Unable to open the file for write. \n",
+            "Error: [SERVER]: Error on tabdump of site to {}/nosuch/y.csv. Unable to open the file for write. \n",
             cwd.display()
         )
     );

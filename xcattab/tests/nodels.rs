@@ -32,11 +32,19 @@ fn nodels(args: &[&str]) -> String {
         .env_remove("NODERANGE_MAX_NAMES")
         .output()
         .expect("nodels runs");
+    // Errors the plugin sends through xcatd name the server: `Error: [<host>]: …`.
+    let source = xcattab::cli::xcatd_source();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = if source.is_empty() {
+        stderr.into_owned()
+    } else {
+        stderr.replace(&source, "[SERVER]: ")
+    };
     format!(
         "$ nodels {}\n--- stdout\n{}--- stderr\n{}--- exit {}\n",
         args.join(" "),
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+        stderr,
         out.status.code().unwrap_or(-1)
     )
 }

@@ -89,6 +89,10 @@ impl Out {
         self.stdout.push_str(s);
         self.stdout.push('\n');
     }
+    /// An error the nodels plugin sends through xcatd: `Error: [server]: …`.
+    fn server_error(&mut self, s: &str) {
+        self.error(&format!("{}{s}", xcattab::cli::xcatd_source()));
+    }
     fn error(&mut self, s: &str) {
         self.stderr.push_str("Error: ");
         self.stderr.push_str(s);
@@ -160,7 +164,7 @@ fn early(db: Option<&str>, noderange: Option<&str>, text: &str, code: u8) -> Out
         if let Ok(db) = load(db) {
             let source = DbNodeSource::new(&db);
             if let Err(e) = Evaluator::new(&source).nodes(&nr, &Options::verify().with_env()) {
-                out.error(&xcatd_message(&e));
+                noderange_error(&mut out, &e);
                 return out;
             }
         }
@@ -216,7 +220,7 @@ fn run(args: Args) -> Out {
             match ev.nodes(nr, &Options::verify().with_env()) {
                 Ok(set) => set.into_vec(),
                 Err(e) => {
-                    out.error(&xcatd_message(&e));
+                    noderange_error(&mut out, &e);
                     return out;
                 }
             }
@@ -242,7 +246,7 @@ fn run(args: Args) -> Out {
         return out;
     }
     if let Err(e) = columns(&mut out, resolver, &nodes, &args) {
-        out.error(&e);
+        out.server_error(&e);
     }
     out
 }
@@ -266,7 +270,16 @@ fn absolute_files(nr: &str) -> String {
     parts.join(",")
 }
 
-/// How xcatd reports a noderange it cannot use.
+/// How xcatd reports a noderange it cannot use: names it does not know in its own reply (no
+/// source prefix); a failure of the expansion as a caught die, which carries the source.
+fn noderange_error(out: &mut Out, e: &NrError) {
+    match e {
+        NrError::InvalidNodes(_) => out.error(&e.to_string()),
+        _ => out.server_error(&xcatd_message(e)),
+    }
+}
+
+/// The text of a noderange failure.
 fn xcatd_message(e: &NrError) -> String {
     match e {
         NrError::InvalidNodes(_) => e.to_string(),
@@ -445,7 +458,7 @@ fn columns(
                         );
                     }
                 } else {
-                    out.error(&format!("{temp} not a valid table.column description"));
+                    out.server_error(&format!("{temp} not a valid table.column description"));
                 }
                 continue;
             }
@@ -468,7 +481,7 @@ fn columns(
             None => false,
         };
         if !known {
-            out.error(&format!(
+            out.server_error(&format!(
                 "{table}.{column} not a valid table.column description"
             ));
             continue;

@@ -152,7 +152,8 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(code) => ExitCode::from(code),
         Err(Fail(msg, code)) => {
-            eprintln!("Error: {msg}");
+            // Every error of tabdump comes from xcatd's plugin: `Error: [server]: …`.
+            eprintln!("Error: {}{msg}", xcattab::cli::xcatd_source());
             ExitCode::from(code)
         }
     }

@@ -155,7 +155,8 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     let table = base.split('.').next().unwrap_or("").to_string();
     let fail = |msg: String, code: u8| {
-        eprintln!("Error: {msg}");
+        // Past reading the file, errors come from xcatd's plugin: `Error: [server]: …`.
+        eprintln!("Error: {}{msg}", xcattab::cli::xcatd_source());
         ExitCode::from(code)
     };
     if table.starts_with("x_teal") {
@@ -196,7 +197,7 @@ fn main() -> ExitCode {
     let mut new = old.clone();
     if let Err(errors) = xcattab::csv::restore_into(&mut new, &text, args.append) {
         for e in &errors.errors {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}{e}", xcattab::cli::xcatd_source());
         }
         return ExitCode::from(errors.exit_code());
     }
