@@ -123,6 +123,37 @@ fn getopt_complaint(e: &clap::Error) -> String {
     }
 }
 
+/// Getopt::Long matches long option names ignoring case (`--BLAME`, `--Version`): lower-cases
+/// the name (not a `=value`) of every `--name` argument before a lone `--`.
+///
+/// ```
+/// let argv = ["nodels", "--BLAME", "--DB=CSV:/X", "Cn1", "--", "--Keep"].map(Into::into);
+/// let out: Vec<std::ffi::OsString> = xcattab::cli::lowercase_long_options(argv.to_vec());
+/// assert_eq!(out, ["nodels", "--blame", "--db=CSV:/X", "Cn1", "--", "--Keep"]);
+/// ```
+pub fn lowercase_long_options(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut done = false;
+    argv.into_iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let Some(a) = arg
+                .to_str()
+                .filter(|a| i > 0 && !done && a.starts_with("--"))
+            else {
+                return arg;
+            };
+            if a == "--" {
+                done = true;
+                return arg;
+            }
+            match a.split_once('=') {
+                Some((name, value)) => format!("{}={value}", name.to_lowercase()).into(),
+                None => a.to_lowercase().into(),
+            }
+        })
+        .collect()
+}
+
 /// Whether clap refused one of this workspace's own long options (`--db`, `--generate`), which
 /// deserve clap's explanation; xCAT's own options are answered with xCAT's usage text only.
 pub fn is_own_option_error(e: &clap::Error) -> bool {

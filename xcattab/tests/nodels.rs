@@ -149,3 +149,11 @@ case!(
     "--with",
     "groups"
 );
+// Getopt::Long matches long option names ignoring case.
+case!(
+    nodels_long_options_ignore_case,
+    "--BLAME",
+    "node1",
+    "--With-Fieldname",
+    "nodehm.mgt"
+);

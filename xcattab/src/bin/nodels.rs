@@ -102,7 +102,7 @@ impl Out {
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let argv = xcattab::cli::lowercase_long_options(std::env::args_os().collect());
     let out = match Args::try_parse_from(&argv) {
         Ok(args) if args.generate.is_none() && (args.usage || args.version) => {
             let text = if args.usage {

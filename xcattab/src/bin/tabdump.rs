@@ -131,7 +131,9 @@ fn fail(msg: impl Into<String>) -> Fail {
 }
 
 fn main() -> ExitCode {
-    let (argv, after_table) = require_order(std::env::args_os().collect());
+    let (argv, after_table) = require_order(xcattab::cli::lowercase_long_options(
+        std::env::args_os().collect(),
+    ));
     let mut args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
