@@ -54,6 +54,30 @@ pub fn xcatd_source() -> String {
     }
 }
 
+/// What reaches xCAT's client through xcatd: xcatd replaces every byte outside
+/// `\x09`–`\x7f` of its XML reply with `?` (`tr/\011-\177/?/c` in send_response), so a
+/// UTF-8 value prints as one `?` per byte (values read from SQLite are bytes) and control
+/// characters other than tab, newline and carriage return print as `?`.
+///
+/// ```
+/// assert_eq!(xcattab::cli::xcatd_wire("caf\u{e9}\t\u{1}x\n"), "caf??\t?x\n");
+/// ```
+pub fn xcatd_wire(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(|b| (0x09..=0x7f).contains(&b)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    s.bytes()
+        .map(|b| {
+            if (0x09..=0x7f).contains(&b) {
+                b as char
+            } else {
+                '?'
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// The version string printed by `-v`.
 pub fn version() -> String {
     format!(

@@ -380,3 +380,34 @@ fn tabrestore_parses_its_command_line_as_xcat() {
     all += &text(&run(TABDUMP, dir.path(), &["site"]));
     insta::assert_snapshot!(all);
 }
+
+/// Output that xCAT sends through xcatd has every byte outside \x09-\x7f replaced by `?`
+/// (xcatd's send_response): tabdump on stdout and nodels show a UTF-8 value with one `?` per
+/// byte; `tabdump -f` (written by the server itself) keeps the bytes.
+#[test]
+fn output_through_xcatd_replaces_non_ascii_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nodelist.csv"),
+        "#node,groups,comments\n\"n1\",\"all\",\"caf\u{e9} \u{2014} ok\"\n",
+    )
+    .unwrap();
+    let mut all = text(&run(TABDUMP, dir.path(), &["nodelist"]));
+    all += &text(&run(
+        env!("CARGO_BIN_EXE_nodels"),
+        dir.path(),
+        &["n1", "nodelist.comments"],
+    ));
+    all += &text(&run(TABDUMP, dir.path(), &["t\u{e9}"]));
+    insta::assert_snapshot!(all);
+    let file = dir.path().join("dump.out");
+    let o = run(
+        TABDUMP,
+        dir.path(),
+        &["-f", file.to_str().unwrap(), "nodelist"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("\"caf\u{e9} \u{2014} ok\""));
+}

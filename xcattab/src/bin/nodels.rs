@@ -127,8 +127,11 @@ fn main() -> ExitCode {
             early(db.as_deref(), noderange.as_deref(), USAGE, 1)
         }
     };
-    let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
-    let _ = std::io::stderr().lock().write_all(out.stderr.as_bytes());
+    // Everything nodels prints comes through xcatd: non-ASCII bytes arrive as `?`.
+    let stdout = xcattab::cli::xcatd_wire(&out.stdout);
+    let stderr = xcattab::cli::xcatd_wire(&out.stderr);
+    let _ = std::io::stdout().lock().write_all(stdout.as_bytes());
+    let _ = std::io::stderr().lock().write_all(stderr.as_bytes());
     ExitCode::from(out.code)
 }
 

@@ -155,7 +155,11 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(Fail(msg, code)) => {
             // Every error of tabdump comes from xcatd's plugin: `Error: [server]: …`.
-            eprintln!("Error: {}{msg}", xcattab::cli::xcatd_source());
+            eprintln!(
+                "Error: {}{}",
+                xcattab::cli::xcatd_source(),
+                xcattab::cli::xcatd_wire(&msg)
+            );
             ExitCode::from(code)
         }
     }
@@ -299,7 +303,8 @@ fn run(args: Args) -> Result<u8, Fail> {
             Ok(0)
         }
         None => {
-            write_out(&text)?;
+            // Through xcatd (not with -f, which the server writes itself): non-ASCII → `?`.
+            write_out(&xcattab::cli::xcatd_wire(&text))?;
             Ok(0)
         }
     }

@@ -156,7 +156,11 @@ fn main() -> ExitCode {
     let table = base.split('.').next().unwrap_or("").to_string();
     let fail = |msg: String, code: u8| {
         // Past reading the file, errors come from xcatd's plugin: `Error: [server]: …`.
-        eprintln!("Error: {}{msg}", xcattab::cli::xcatd_source());
+        eprintln!(
+            "Error: {}{}",
+            xcattab::cli::xcatd_source(),
+            xcattab::cli::xcatd_wire(&msg)
+        );
         ExitCode::from(code)
     };
     if table.starts_with("x_teal") {
@@ -197,7 +201,11 @@ fn main() -> ExitCode {
     let mut new = old.clone();
     if let Err(errors) = xcattab::csv::restore_into(&mut new, &text, args.append) {
         for e in &errors.errors {
-            eprintln!("Error: {}{e}", xcattab::cli::xcatd_source());
+            eprintln!(
+                "Error: {}{}",
+                xcattab::cli::xcatd_source(),
+                xcattab::cli::xcatd_wire(&e.to_string())
+            );
         }
         return ExitCode::from(errors.exit_code());
     }
