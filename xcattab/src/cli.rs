@@ -78,6 +78,29 @@ pub fn xcatd_wire(s: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// [`xcatd_wire`] for text that xcatd got from the request (arguments, the lines of a
+/// tabrestore file): XML::Parser decoded it into characters, so each non-ASCII character,
+/// not each byte, becomes one `?`. Error messages echo such text.
+///
+/// ```
+/// assert_eq!(xcattab::cli::xcatd_wire_chars("No such table: t\u{e9}"), "No such table: t?");
+/// ```
+pub fn xcatd_wire_chars(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(|b| (0x09..=0x7f).contains(&b)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    s.chars()
+        .map(|c| {
+            if ('\u{9}'..='\u{7f}').contains(&c) {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// The version string printed by `-v`.
 pub fn version() -> String {
     format!(

@@ -383,7 +383,8 @@ fn tabrestore_parses_its_command_line_as_xcat() {
 
 /// Output that xCAT sends through xcatd has every byte outside \x09-\x7f replaced by `?`
 /// (xcatd's send_response): tabdump on stdout and nodels show a UTF-8 value with one `?` per
-/// byte; `tabdump -f` (written by the server itself) keeps the bytes.
+/// byte; an error echoing the request's text shows one `?` per character (xcatd decoded the
+/// request); `tabdump -f` (written by the server itself) keeps the bytes.
 #[test]
 fn output_through_xcatd_replaces_non_ascii_bytes() {
     let dir = tempfile::tempdir().unwrap();

@@ -127,9 +127,10 @@ fn main() -> ExitCode {
             early(db.as_deref(), noderange.as_deref(), USAGE, 1)
         }
     };
-    // Everything nodels prints comes through xcatd: non-ASCII bytes arrive as `?`.
+    // Everything nodels prints comes through xcatd: non-ASCII bytes of values read from the
+    // database arrive as `?` each; the errors echo the request's text, one `?` per character.
     let stdout = xcattab::cli::xcatd_wire(&out.stdout);
-    let stderr = xcattab::cli::xcatd_wire(&out.stderr);
+    let stderr = xcattab::cli::xcatd_wire_chars(&out.stderr);
     let _ = std::io::stdout().lock().write_all(stdout.as_bytes());
     let _ = std::io::stderr().lock().write_all(stderr.as_bytes());
     ExitCode::from(out.code)

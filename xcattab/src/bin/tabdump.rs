@@ -158,7 +158,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "Error: {}{}",
                 xcattab::cli::xcatd_source(),
-                xcattab::cli::xcatd_wire(&msg)
+                xcattab::cli::xcatd_wire_chars(&msg)
             );
             ExitCode::from(code)
         }

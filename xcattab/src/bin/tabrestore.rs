@@ -159,7 +159,7 @@ fn main() -> ExitCode {
         eprintln!(
             "Error: {}{}",
             xcattab::cli::xcatd_source(),
-            xcattab::cli::xcatd_wire(&msg)
+            xcattab::cli::xcatd_wire_chars(&msg)
         );
         ExitCode::from(code)
     };
@@ -204,7 +204,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "Error: {}{}",
                 xcattab::cli::xcatd_source(),
-                xcattab::cli::xcatd_wire(&e.to_string())
+                xcattab::cli::xcatd_wire_chars(&e.to_string())
             );
         }
         return ExitCode::from(errors.exit_code());
