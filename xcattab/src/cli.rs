@@ -117,7 +117,10 @@ pub fn version() -> String {
 /// long name, so the short one is used unless the command line spells the long one.
 pub fn getopt_message(e: &clap::Error, cmd: &clap::Command) -> String {
     let mut msg = getopt_complaint(e);
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     for a in cmd.get_arguments() {
         let (Some(long), Some(short)) = (a.get_long(), a.get_short()) else {
             continue;

@@ -416,3 +416,29 @@ fn output_through_xcatd_replaces_non_ascii_bytes() {
         .unwrap()
         .contains("\"caf\u{e9} \u{2014} ok\""));
 }
+
+/// A command line that is not UTF-8 is refused like any other bad option, never a panic.
+#[test]
+fn non_utf8_arguments_do_not_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = store_with_site();
+    let bad = std::ffi::OsStr::from_bytes(b"-\xff");
+    for bin in [
+        TABDUMP,
+        TABRESTORE,
+        env!("CARGO_BIN_EXE_nodels"),
+        env!("CARGO_BIN_EXE_dumpxCATdb"),
+        env!("CARGO_BIN_EXE_restorexCATdb"),
+    ] {
+        for args in [vec![bad], vec![std::ffi::OsStr::new("x"), bad]] {
+            let o = Command::new(bin)
+                .arg("--db")
+                .arg(format!("CSV:{}", dir.path().display()))
+                .args(&args)
+                .env_remove("XCATCFG")
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{bin} {args:?}: {}", text(&o));
+        }
+    }
+}

@@ -108,7 +108,10 @@ pub(crate) fn acquire(
     let mut file = file;
     if mode == Mode::Exclusive {
         // Record who holds it, for the message another writer gets. Best effort.
-        let me = std::env::args().next().unwrap_or_default();
+        let me = std::env::args_os()
+            .next()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let _ = file.set_len(0);
         let _ = file.rewind();
         let _ = writeln!(file, "pid {} ({me})", std::process::id());
