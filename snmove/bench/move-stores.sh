@@ -19,20 +19,8 @@ cargo build --release -q -p snmove --bin snmove -p fixtures --bin gencluster -p 
 BIN=$TARGET/release
 
 WORK=$(mktemp -d /tmp/snmove-bench.XXXXXX)
-chmod 755 "$WORK"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] || { echo "PostgreSQL server binaries not found: apt-get install postgresql" >&2; exit 1; }
-AS=()
-if [ "$(id -u)" = 0 ]; then AS=(runuser -u postgres --); chown postgres "$WORK"; fi
-PORT=$(( 20000 + RANDOM % 20000 ))
-cleanup() {
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C --no-instructions >/dev/null
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w \
-    -o "-k $WORK -p $PORT -c listen_addresses=''" start >/dev/null
+. scripts/private-pg.sh
+private_pg_start "$WORK"
 
 mkdir -p "$WORK/stubs"
 for c in makeconservercf nodeset; do printf '#!/bin/sh\nexit 0\n' > "$WORK/stubs/$c"; chmod +x "$WORK/stubs/$c"; done

@@ -22,21 +22,8 @@ BIN=$(cargo bench -q -p xcattab --bench stores --no-run --message-format=json |
 [ -x "$BIN" ] || { echo "could not build the bench binary" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/xcattab-bench.XXXXXX)
-chmod 755 "$WORK"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] || { echo "PostgreSQL server binaries not found: apt-get install postgresql" >&2; exit 1; }
-AS=()
-if [ "$(id -u)" = 0 ]; then AS=(runuser -u postgres --); chown postgres "$WORK"; fi
-PORT=$(( 20000 + RANDOM % 20000 ))
-cleanup() {
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C --no-instructions >/dev/null
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w \
-    -o "-k $WORK -p $PORT -c listen_addresses=''" start >/dev/null
+. scripts/private-pg.sh
+private_pg_start "$WORK"
 "${AS[@]}" "$PGBIN/createdb" -h "$WORK" -p "$PORT" -U postgres xcatdb
 
 mkdir -p "$WORK/csv" "$WORK/sqlite" "$WORK/csvstore"
