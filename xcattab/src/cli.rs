@@ -239,19 +239,31 @@ pub struct BackupArgs {
     pub generate: Option<Generate>,
 }
 
+/// Parses the words of `dumpxCATdb` or `restorexCATdb` (whose options, unlike the other
+/// commands', are read on the client): a refused command line prints Getopt::Long's complaint,
+/// then `usage`, both on stderr, and gives exit code 1.
+pub fn parse_backup_args<A: clap::Parser>(usage: &str) -> Result<A, std::process::ExitCode> {
+    A::try_parse().map_err(|e| {
+        eprintln!("{}", getopt_message(&e, &A::command()));
+        eprintln!("{usage}");
+        std::process::ExitCode::from(1)
+    })
+}
+
 impl BackupArgs {
     /// Handles what ends the command before any table is read, as xCAT's commands do, in their
     /// order: `--generate` (for `cmd`), `-h` (prints `usage`), `-v`, the command's own `-p`
-    /// checks (`path`: prints its message and gives the exit code), then `-b` (`binary`),
-    /// which is refused for every store kind, then opening the selected store. `Ok` carries
-    /// the open store; `Err` the exit code, with the message already printed.
+    /// checks (`path`: prints its message and gives the exit code, or the directory), then
+    /// `-b` (`binary`), which is refused for every store kind, then opening the selected store.
+    /// `Ok` carries the open store and the directory; `Err` the exit code, with the message
+    /// already printed.
     pub fn start(
         &self,
         cmd: clap::Command,
         usage: &str,
-        path: impl FnOnce() -> Result<(), std::process::ExitCode>,
+        path: impl FnOnce() -> Result<std::path::PathBuf, std::process::ExitCode>,
         binary: bool,
-    ) -> Result<Box<dyn crate::store::Store>, std::process::ExitCode> {
+    ) -> Result<(Box<dyn crate::store::Store>, std::path::PathBuf), std::process::ExitCode> {
         use std::process::ExitCode;
         if let Some(g) = self.generate {
             return Err(match generate(cmd, g) {
@@ -270,7 +282,7 @@ impl BackupArgs {
             println!("{}", version());
             return Err(ExitCode::SUCCESS);
         }
-        path()?;
+        let path = path()?;
         let spec = match crate::store::select_spec(
             self.db.as_deref(),
             std::env::var("XCATCFG").ok(),
@@ -292,9 +304,12 @@ impl BackupArgs {
             eprintln!("Binary dump (-b) is not supported for {kind}");
             return Err(ExitCode::from(1));
         }
-        crate::store::open(&spec).map_err(|e| {
-            eprintln!("{e}");
-            ExitCode::from(1)
-        })
+        match crate::store::open(&spec) {
+            Ok(store) => Ok((store, path)),
+            Err(e) => {
+                eprintln!("{e}");
+                Err(ExitCode::from(1))
+            }
+        }
     }
 }

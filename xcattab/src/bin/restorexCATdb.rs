@@ -41,22 +41,17 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let args: Args = match xcattab::cli::parse_backup_args(USAGE) {
         Ok(a) => a,
-        Err(e) => {
-            // Getopt::Long's complaint, then the usage, both on stderr.
-            eprintln!("{}", xcattab::cli::getopt_message(&e, &Args::command()));
-            eprintln!("{USAGE}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     // xCAT checks the directory before it looks at -b or the database.
     let path = args.path.clone();
-    let store = match args.common.start(
+    let (store, path) = match args.common.start(
         Args::command(),
         USAGE,
         || {
-            let Some(path) = &path else {
+            let Some(path) = path else {
                 eprintln!(" -p with path to database files is required \n");
                 return Err(ExitCode::from(1));
             };
@@ -64,15 +59,12 @@ fn main() -> ExitCode {
                 eprintln!(" Input path must exist \n");
                 return Err(ExitCode::from(1));
             }
-            Ok(())
+            Ok(path)
         },
         args.binary,
     ) {
-        Ok(store) => store,
+        Ok(started) => started,
         Err(code) => return code,
-    };
-    let Some(path) = args.path else {
-        return ExitCode::from(1);
     };
     let skiptables = match transfer::site_skiptables(&*store) {
         Ok(s) => s,
